@@ -92,7 +92,11 @@ function configText(port: number, dir: string, opts: StartRedisOptions): string 
   for (const user of opts.aclUsers ?? []) lines.push(`user ${user}`);
   if (opts.diskless !== undefined) lines.push(`repl-diskless-sync ${opts.diskless ? "yes" : "no"}`);
   if (opts.cluster) {
-    lines.push("cluster-enabled yes", `cluster-config-file ${join(dir, "nodes.conf")}`, "cluster-node-timeout 2000");
+    lines.push(
+      "cluster-enabled yes",
+      `cluster-config-file ${join(dir, "nodes.conf")}`,
+      "cluster-node-timeout 2000",
+    );
   }
   if (opts.replicaOf) {
     lines.push(`replicaof 127.0.0.1 ${opts.replicaOf.port}`);
@@ -106,7 +110,8 @@ async function waitReady(port: number, password: string | undefined, child: Chil
   const deadline = Date.now() + 15_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
     const probe = new Redis({
       port,
       host: "127.0.0.1",
@@ -150,7 +155,9 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     await waitReady(port, opts.password, child);
   };
   const waitExit = (c: ChildProcess): Promise<void> =>
-    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once("exit", () => r()));
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((r) => c.once("exit", () => r()));
 
   await launch();
   const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : "";
@@ -162,7 +169,11 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     options: opts,
     pid: () => child.pid ?? -1,
     client() {
-      const client = new Redis({ port, host: "127.0.0.1", ...(opts.password ? { password: opts.password } : {}) });
+      const client = new Redis({
+        port,
+        host: "127.0.0.1",
+        ...(opts.password ? { password: opts.password } : {}),
+      });
       client.on("error", () => {});
       clients.push(client);
       return client;
@@ -207,7 +218,9 @@ export async function startCluster(
   const replicasPerMaster = opts.replicasPerMaster ?? 0;
   const total = masterCount * (1 + replicasPerMaster);
   const nodes = await Promise.all(
-    Array.from({ length: total }, () => startRedis({ cluster: true, ...(opts.config ? { config: opts.config } : {}) })),
+    Array.from({ length: total }, () =>
+      startRedis({ cluster: true, ...(opts.config ? { config: opts.config } : {}) }),
+    ),
   );
   const admin = nodes.map((n) => n.client());
   const first = admin[0]!;
@@ -221,7 +234,9 @@ export async function startCluster(
     await admin[m]!.cluster("ADDSLOTS", ...slots);
   }
   // Replicas: wait until each knows its master's node id, then CLUSTER REPLICATE.
-  const masterIds = await Promise.all(admin.slice(0, masterCount).map((c) => c.cluster("MYID") as Promise<string>));
+  const masterIds = await Promise.all(
+    admin.slice(0, masterCount).map((c) => c.cluster("MYID") as Promise<string>),
+  );
   for (let r = 0; r < masterCount * replicasPerMaster; r++) {
     const client = admin[masterCount + r]!;
     const masterId = masterIds[r % masterCount]!;
@@ -258,7 +273,11 @@ export async function startCluster(
   };
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 50): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  stepMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

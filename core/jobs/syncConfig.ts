@@ -1,0 +1,70 @@
+/**
+ * The resolved configuration of one migration job on the embedded runtime — what `ferry sync`
+ * builds from its flags/config file, and what the API's job spec resolves to.
+ */
+import { createHash } from "node:crypto";
+import type { RedisEndpoint } from "../replication/types.ts";
+import { DEFAULT_MARKER_PREFIX } from "../writer/marker.ts";
+
+export type SyncMode = "full+incremental" | "full-only" | "incremental-only";
+
+export interface EndpointConfig extends RedisEndpoint {
+  /** Redacted URL for logs and status (never carries a password). */
+  display: string;
+  /** db from the URL path (`redis://host/3`), when given. */
+  db?: number;
+}
+
+export interface SyncConfig {
+  job: string;
+  source: EndpointConfig;
+  target: EndpointConfig;
+  mode: SyncMode;
+  psyncCommand: string;
+  /** Encoded value size above which a key is written in chunks of commands. */
+  bigKeyThreshold: number;
+  /** Bound of the in-memory queue between reader and writer (bytes). */
+  queueBytes: number;
+  batch: { maxCommands: number; maxBytes: number; maxDelayMs: number };
+  /** Token buckets on the target side; undefined = unlimited. */
+  maxOps?: number;
+  maxBytesPerSecond?: number;
+  markerPrefix: string;
+  markerDb: number;
+  /** Source db → target db; a missing db is copied to itself (standalone) or refused (cluster target). */
+  dbMap?: Map<number, number>;
+  /** Exit once the snapshot is applied and the applied offset caught up with the source. */
+  untilSynced: boolean;
+  /** On a re-snapshot of a target recorded empty at job start: flush the mapped dbs first. */
+  flushOnResnapshot: boolean;
+  /** Remove the job's markers on completion (`--cleanup`). */
+  cleanup: boolean;
+  /** Source repl-timeout equivalent: no byte for this long → reconnect. */
+  readTimeoutMs: number;
+  /** Reconnect backoff: base and cap in ms. */
+  backoff: { baseMs: number; maxMs: number };
+}
+
+export const SYNC_DEFAULTS = {
+  mode: "full+incremental",
+  psyncCommand: "PSYNC",
+  bigKeyThreshold: 64 * 1024 * 1024,
+  queueBytes: 64 * 1024 * 1024,
+  batch: { maxCommands: 1000, maxBytes: 1024 * 1024, maxDelayMs: 5 },
+  markerPrefix: DEFAULT_MARKER_PREFIX,
+  markerDb: 0,
+  untilSynced: false,
+  flushOnResnapshot: true,
+  cleanup: false,
+  readTimeoutMs: 60_000,
+  backoff: { baseMs: 200, maxMs: 30_000 },
+} as const satisfies Partial<SyncConfig>;
+
+/**
+ * Default job name: derived from source and target addresses, so two migrations between different
+ * servers never share markers, and a restart of the same command finds its own markers again.
+ */
+export function defaultJobName(source: RedisEndpoint, target: RedisEndpoint): string {
+  const id = `${source.host}:${source.port}->${target.host}:${target.port}`;
+  return `job-${createHash("sha256").update(id).digest("hex").slice(0, 12)}`;
+}

@@ -59,11 +59,11 @@ export function addRandomWrites(
     else if (r < 0.76) p.zadd(pick("zset"), Math.floor(rnd() * 1000) / 7, `m${Math.floor(rnd() * 50)}`);
     else if (r < 0.8) p.xadd(pick("stream"), "*", "f", `${rnd()}`);
     else if (r < 0.86) {
-      p.multi();
+      p.call("MULTI");
       p.incr(pick("counter"));
       p.lpush(pick("list"), "in-tx");
       p.incrby(pick("counter"), 5);
-      p.exec();
+      p.call("EXEC");
     } else if (r < 0.93 && (opts.otherDb ?? 1) >= 0) {
       p.select(opts.otherDb ?? 1);
       p.incr(pick("db1counter"));

@@ -84,7 +84,7 @@ export async function startProxy(
   const port = typeof address === "object" && address ? address.port : 0;
   const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : "";
 
-  return {
+  const proxy: FaultProxy = {
     port,
     url: `redis://${auth}127.0.0.1:${port}`,
     get accepted() {
@@ -114,8 +114,9 @@ export async function startProxy(
       delayMs = ms;
     },
     async close() {
-      this.cut();
+      proxy.cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

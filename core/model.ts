@@ -52,6 +52,12 @@ export interface Batch extends ShardRef {
   commands: Command[];
   /** Approximate encoded size, used by queue bounds and batch caps. */
   bytes: number;
+  /**
+   * Source db current at `last` (the marker records it: SELECT is not re-sent after +CONTINUE).
+   * Needed because a batch may end with SELECT/PING bytes after its last command, or hold none.
+   * Absent: the db of the last command (or the marker's db when the batch is empty).
+   */
+  endDb?: number;
 }
 
 /** Progress counters reported by a shard's pipeline (status endpoint, /metrics, API, console). */

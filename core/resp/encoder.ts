@@ -1,0 +1,83 @@
+/**
+ * RESP command encoder: `*<n>\r\n` then `$<len>\r\n<bytes>\r\n` per argument. The total size is
+ * computed first and everything is written into one allocation — no string concatenation, no
+ * intermediate Buffers per argument (strings and numbers are written in place).
+ */
+
+export type CommandArg = Buffer | string | number;
+
+/** Decimal digits of a non-negative integer (header lengths). */
+function digits(n: number): number {
+  let count = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
+  return count;
+}
+
+/** Number arguments are sent as their decimal text, as redis-cli and ioredis do. */
+function argText(arg: number): string {
+  if (!Number.isFinite(arg)) throw new TypeError(`cannot encode ${arg} as a Redis argument`);
+  return String(arg);
+}
+
+function argLength(arg: CommandArg): number {
+  if (typeof arg === "string") return Buffer.byteLength(arg, "utf8");
+  if (typeof arg === "number") return argText(arg).length;
+  return arg.length;
+}
+
+/** Bytes one command occupies once encoded. */
+export function encodedLength(args: readonly CommandArg[]): number {
+  let total = 1 + digits(args.length) + 2;
+  for (const arg of args) {
+    const len = argLength(arg);
+    total += 1 + digits(len) + 2 + len + 2;
+  }
+  return total;
+}
+
+function writeHeader(out: Buffer, at: number, prefix: number, n: number): number {
+  out[at] = prefix;
+  const written = out.write(String(n), at + 1, "latin1");
+  out[at + 1 + written] = 0x0d;
+  out[at + 2 + written] = 0x0a;
+  return at + 3 + written;
+}
+
+/** Writes one command at `at`; returns the offset after it. `out` must have room (encodedLength). */
+export function writeCommand(out: Buffer, at: number, args: readonly CommandArg[]): number {
+  let pos = writeHeader(out, at, 0x2a, args.length);
+  for (const arg of args) {
+    if (typeof arg === "string") {
+      const len = Buffer.byteLength(arg, "utf8");
+      pos = writeHeader(out, pos, 0x24, len);
+      pos += out.write(arg, pos, "utf8");
+    } else if (typeof arg === "number") {
+      const text = argText(arg);
+      pos = writeHeader(out, pos, 0x24, text.length);
+      pos += out.write(text, pos, "latin1");
+    } else {
+      pos = writeHeader(out, pos, 0x24, arg.length);
+      pos += arg.copy(out, pos);
+    }
+    out[pos++] = 0x0d;
+    out[pos++] = 0x0a;
+  }
+  return pos;
+}
+
+/** `encodeCommand(["SET", key, value])` → the RESP array of bulk strings, in one Buffer. */
+export function encodeCommand(args: readonly CommandArg[]): Buffer {
+  const out = Buffer.allocUnsafe(encodedLength(args));
+  writeCommand(out, 0, args);
+  return out;
+}
+
+/** Several commands (a pipeline) in one Buffer, in order. */
+export function encodeCommands(commands: ReadonlyArray<readonly CommandArg[]>): Buffer {
+  let total = 0;
+  for (const args of commands) total += encodedLength(args);
+  const out = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (const args of commands) pos = writeCommand(out, pos, args);
+  return out;
+}

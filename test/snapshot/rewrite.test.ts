@@ -44,7 +44,7 @@ describe("value rewrite on a real server", () => {
       5e-324,
       1.7976931348623157e308,
       2 ** 53 + 2,
-      -123456789.123456789,
+      -123456789.12345679,
       Infinity,
       -Infinity,
     ];

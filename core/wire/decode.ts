@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { FatalError } from "../errors.ts";
 import type { Batch, Command } from "../model.ts";
-import { COMMAND_FLAGS, FLAGS, KINDS_BY_CODE, WIRE_MAGIC, WIRE_VERSION } from "./format.ts";
+import { COMMAND_FLAGS, FLAGS, KINDS_BY_CODE, OPTIONAL_FIELDS, WIRE_MAGIC, WIRE_VERSION } from "./format.ts";
 import { Reader } from "./varint.ts";
 
 const DLQ_ADVICE = "move the message to the dead-letter queue and resync the shard";
@@ -42,8 +42,12 @@ function readPayload(r: Reader): Batch {
   const first = r.uvar();
   const last = r.uvar();
   const bytes = r.uvar();
-  const hasSnapshotOffset = r.u8() === 1;
-  const snapshotOffset = hasSnapshotOffset ? r.uvar() : undefined;
+  const optional = r.u8();
+  if ((optional & ~(OPTIONAL_FIELDS.snapshotOffset | OPTIONAL_FIELDS.endDb)) !== 0) {
+    throw new FatalError(`batch message has unknown optional fields ${optional}`, DLQ_ADVICE);
+  }
+  const snapshotOffset = optional & OPTIONAL_FIELDS.snapshotOffset ? r.uvar() : undefined;
+  const endDb = optional & OPTIONAL_FIELDS.endDb ? r.uvar() : undefined;
   const count = r.uvar();
   const commands: Command[] = [];
   for (let i = 0; i < count; i++) {
@@ -59,5 +63,6 @@ function readPayload(r: Reader): Batch {
   if (r.remaining !== 0) throw new FatalError("batch message has trailing bytes", DLQ_ADVICE);
   const batch: Batch = { job, shard, replid, kind, first, last, commands, bytes };
   if (snapshotOffset !== undefined) batch.snapshotOffset = snapshotOffset;
+  if (endDb !== undefined) batch.endDb = endDb;
   return batch;
 }

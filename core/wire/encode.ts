@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   FLAGS,
   KIND_CODES,
+  OPTIONAL_FIELDS,
   WIRE_HEADER_BYTES,
   WIRE_MAGIC,
   WIRE_VERSION,
@@ -44,6 +45,7 @@ function headSize(batch: Batch): number {
     uvarSize(batch.bytes) +
     1 +
     (batch.snapshotOffset === undefined ? 0 : uvarSize(batch.snapshotOffset)) +
+    (batch.endDb === undefined ? 0 : uvarSize(batch.endDb)) +
     uvarSize(batch.commands.length)
   );
 }
@@ -60,12 +62,12 @@ export function encodePayload(batch: Batch): Buffer {
   w.uvar(batch.first);
   w.uvar(batch.last);
   w.uvar(batch.bytes);
-  if (batch.snapshotOffset === undefined) {
-    w.u8(0);
-  } else {
-    w.u8(1);
-    w.uvar(batch.snapshotOffset);
-  }
+  w.u8(
+    (batch.snapshotOffset === undefined ? 0 : OPTIONAL_FIELDS.snapshotOffset) |
+      (batch.endDb === undefined ? 0 : OPTIONAL_FIELDS.endDb),
+  );
+  if (batch.snapshotOffset !== undefined) w.uvar(batch.snapshotOffset);
+  if (batch.endDb !== undefined) w.uvar(batch.endDb);
   w.uvar(batch.commands.length);
   for (const command of batch.commands) {
     const flags =
@@ -111,6 +113,10 @@ function units(commands: Command[]): Command[][] {
   return out;
 }
 
+/**
+ * One part of a split batch. Only the last part keeps `endDb`: an earlier part ends at its own last
+ * command, whose db is what an absent `endDb` means.
+ */
 function part(batch: Batch, commands: Command[]): Batch {
   const firstCommand = commands[0]!;
   const lastCommand = commands.at(-1)!;
@@ -128,7 +134,15 @@ function part(batch: Batch, commands: Command[]): Batch {
     bytes,
   };
   if (batch.snapshotOffset !== undefined) out.snapshotOffset = batch.snapshotOffset;
+  if (batch.endDb !== undefined && lastCommand === batch.commands.at(-1)) out.endDb = batch.endDb;
   return out;
+}
+
+/** One message of an encoded batch, with the positions its dedup id is derived from. */
+export interface EncodedPart {
+  body: string;
+  first: number;
+  last: number;
 }
 
 /**
@@ -137,40 +151,47 @@ function part(batch: Batch, commands: Command[]): Batch {
  * batch of its own with its own first/last, so the writer's marker check works per part.
  */
 export function encodeBatch(batch: Batch, options: EncodeOptions = {}): string[] {
+  return encodeBatchParts(batch, options).map((p) => p.body);
+}
+
+export function encodeBatchParts(batch: Batch, options: EncodeOptions = {}): EncodedPart[] {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const compress = options.compress ?? true;
   const whole = frame(encodePayload(batch), compress);
   if (whole.length <= maxBytes || batch.commands.length <= 1) {
     if (whole.length > maxBytes) throw tooBig(batch, batch.commands, whole.length, maxBytes);
-    return [whole];
+    return [{ body: whole, first: batch.first, last: batch.last }];
   }
 
   // Pack by uncompressed size (an upper bound, so every packed part fits), then frame each part.
   const budget = Math.floor(maxBytes / 4) * 3 - WIRE_HEADER_BYTES - headSize(batch);
-  const bodies: string[] = [];
+  const parts: EncodedPart[] = [];
+  const emit = (commands: Command[]): void => {
+    const p = part(batch, commands);
+    const body = frame(encodePayload(p), compress);
+    if (body.length > maxBytes) throw tooBig(batch, commands, body.length, maxBytes);
+    parts.push({ body, first: p.first, last: p.last });
+  };
   let current: Command[] = [];
   let currentSize = 0;
-  const flush = (): void => {
-    if (current.length > 0) bodies.push(frame(encodePayload(part(batch, current)), compress));
-    current = [];
-    currentSize = 0;
-  };
   for (const unit of units(batch.commands)) {
     let unitSize = 0;
     for (const c of unit) unitSize += commandSize(c);
-    if (currentSize + unitSize > budget) flush();
+    if (current.length > 0 && currentSize + unitSize > budget) {
+      emit(current);
+      current = [];
+      currentSize = 0;
+    }
     if (unitSize > budget) {
-      // Alone it is over the raw budget; gzip may still bring it under the cap.
-      const body = frame(encodePayload(part(batch, unit)), compress);
-      if (body.length > maxBytes) throw tooBig(batch, unit, body.length, maxBytes);
-      bodies.push(body);
+      // Alone it is over the raw budget; gzip may still bring it under the cap (emit checks).
+      emit(unit);
       continue;
     }
     current.push(...unit);
     currentSize += unitSize;
   }
-  flush();
-  return bodies;
+  if (current.length > 0) emit(current);
+  return parts;
 }
 
 function tooBig(batch: Batch, commands: Command[], size: number, maxBytes: number): FatalError {

@@ -30,6 +30,7 @@ const batch: fc.Arbitrary<Batch> = fc
       first: offset,
       last: offset,
       snapshotOffset: offset,
+      endDb: fc.nat({ max: 15 }),
       commands: fc.array(command, { maxLength: 20 }),
       bytes: fc.nat(),
     },
@@ -90,7 +91,7 @@ describe("batch wire format", () => {
               commands.push(c);
             }
           });
-          const b = streamBatch(commands);
+          const b: Batch = { ...streamBatch(commands), endDb: 7 };
           // Random bytes do not compress, so the raw size decides.
           const bodies = encodeBatch(b, { maxBytes, compress: false });
           const parts = bodies.map(decodeBatch);
@@ -101,6 +102,9 @@ describe("batch wire format", () => {
             expect(p.last).toBe(p.commands.at(-1)!.offset);
             expect(p.job).toBe(b.job);
           }
+          // The db after the batch belongs to its end only; earlier parts end at their last command.
+          expect(parts.at(-1)!.endDb).toBe(7);
+          for (const p of parts.slice(0, -1)) expect(p.endDb).toBeUndefined();
           // A txn id appears in exactly one part.
           const txnPart = new Map<number, number>();
           parts.forEach((p, i) => {

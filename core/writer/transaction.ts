@@ -1,0 +1,166 @@
+/**
+ * One guarded, exactly-once transaction on a standalone target, as plain data: which commands of a
+ * batch still need applying, how they are cut into transactions, the argv to send, and what the
+ * replies mean. The connection handling lives in standalone.ts.
+ *
+ * Wire layout of one transaction (pipelined, no round trip in between):
+ *
+ *   SELECT <markerDb>
+ *   WATCH <marker>
+ *   EVAL <guard> 1 <marker> <expected>      -- touches <marker> if it is not <expected>
+ *   MULTI
+ *   [SELECT <db>] <command> …               -- a SELECT only where the db changes
+ *   SELECT <markerDb>
+ *   SET <marker> <new marker>
+ *   EXEC                                     -- nil when the guard or anyone else touched <marker>
+ *
+ * Why the guard: WATCH only sees changes made after it, but the writer filters with a cached marker
+ * (read once) and pipelines several batches, so the marker may have moved before WATCH (a duplicate
+ * writer, a Lambda retry). A key modified by the watching client itself also aborts its EXEC, so the
+ * guard script turns "marker is not what I filtered against" into an aborted EXEC — atomically,
+ * without waiting for a GET reply before sending MULTI.
+ */
+
+import type { Batch, Command } from "../model.ts";
+import { commandBytes } from "../pipeline/batcher.ts";
+import { encodeMarker, isApplied } from "./marker.ts";
+import type { MarkerState } from "./types.ts";
+
+export const GUARD_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] or (ARGV[1] == '' and not v) then return 1 end
+if v then redis.call('SET', KEYS[1], v) else redis.call('SET', KEYS[1], '') redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export interface ExecLimits {
+  /** Commands per MULTI…EXEC (the target blocks every client while it runs one). */
+  maxCommands: number;
+  maxBytes: number;
+}
+
+export interface TxPlan {
+  commands: Command[];
+  /** Marker value written by this transaction. */
+  marker: MarkerState;
+}
+
+export interface BatchPlan {
+  /** Empty when the batch is already fully applied. */
+  transactions: TxPlan[];
+  skipped: number;
+  /** The marker once every transaction is applied. */
+  final: MarkerState;
+}
+
+function position(batch: Batch, command: Command): { replid: string; offset: number; seq?: number } {
+  return command.seq === undefined
+    ? { replid: batch.replid, offset: command.offset }
+    : { replid: batch.replid, offset: command.offset, seq: command.seq };
+}
+
+/** Marker state after `command` (or after the whole batch when `command` is its end). */
+function markerAfter(batch: Batch, last: Command | undefined, db: number, end: boolean): MarkerState {
+  if (batch.kind === "snapshot") {
+    return {
+      replid: batch.replid,
+      offset: batch.snapshotOffset ?? last?.offset ?? 0,
+      db,
+      seq: end ? batch.last : (last?.seq ?? batch.last),
+    };
+  }
+  return { replid: batch.replid, offset: end ? batch.last : (last?.offset ?? batch.last), db };
+}
+
+/**
+ * Drops what `marker` says is applied and cuts the rest into transactions of at most `limits`,
+ * never splitting a source transaction (consecutive commands sharing `txn`).
+ */
+export function planBatch(batch: Batch, marker: MarkerState | null, limits: ExecLimits): BatchPlan {
+  const todo = batch.commands.filter((c) => !isApplied(marker, position(batch, c)));
+  const skipped = batch.commands.length - todo.length;
+  const lastCommand = batch.commands[batch.commands.length - 1];
+  const sameHistory = marker !== null && marker.replid === batch.replid;
+  const endDb = batch.endDb ?? lastCommand?.db ?? (sameHistory ? marker.db : 0);
+  const final = markerAfter(batch, lastCommand, endDb, true);
+  const endPosition =
+    batch.kind === "snapshot"
+      ? { replid: batch.replid, offset: final.offset, seq: batch.last }
+      : { replid: batch.replid, offset: batch.last };
+  if (todo.length === 0 && isApplied(marker, endPosition))
+    return { transactions: [], skipped, final: marker! };
+
+  const transactions: TxPlan[] = [];
+  let current: Command[] = [];
+  let bytes = 0;
+  const cut = (end: boolean): void => {
+    const last = current[current.length - 1];
+    transactions.push({
+      commands: current,
+      marker: end ? final : markerAfter(batch, last, last?.db ?? endDb, false),
+    });
+    current = [];
+    bytes = 0;
+  };
+  for (let i = 0; i < todo.length; ) {
+    const txn = todo[i]!.txn;
+    let j = i + 1;
+    if (txn !== undefined) while (j < todo.length && todo[j]!.txn === txn) j++;
+    const unit = todo.slice(i, j);
+    const unitBytes = unit.reduce((sum, c) => sum + commandBytes(c.argv), 0);
+    if (
+      current.length > 0 &&
+      (current.length + unit.length > limits.maxCommands || bytes + unitBytes > limits.maxBytes)
+    ) {
+      cut(false);
+    }
+    current.push(...unit);
+    bytes += unitBytes;
+    i = j;
+  }
+  cut(true);
+  return { transactions, skipped, final };
+}
+
+export interface WireTx {
+  argv: Buffer[][];
+  /** Index in `argv` of MULTI and EXEC. */
+  multiAt: number;
+  execAt: number;
+  /** For each command queued between MULTI and EXEC: the source command, or null (SELECT, marker SET). */
+  queued: Array<Command | null>;
+}
+
+const b = (s: string | number): Buffer => Buffer.from(String(s));
+
+export function wireTransaction(
+  plan: TxPlan,
+  expected: MarkerState | null,
+  key: Buffer,
+  markerDb: number,
+): WireTx {
+  const argv: Buffer[][] = [
+    [b("SELECT"), b(markerDb)],
+    [b("WATCH"), key],
+    [b("EVAL"), b(GUARD_SCRIPT), b(1), key, b(expected ? encodeMarker(expected) : "")],
+    [b("MULTI")],
+  ];
+  const multiAt = argv.length - 1;
+  const queued: Array<Command | null> = [];
+  let db = markerDb;
+  for (const command of plan.commands) {
+    if (command.db !== db) {
+      argv.push([b("SELECT"), b(command.db)]);
+      queued.push(null);
+      db = command.db;
+    }
+    argv.push(command.argv);
+    queued.push(command);
+  }
+  if (db !== markerDb) {
+    argv.push([b("SELECT"), b(markerDb)]);
+    queued.push(null);
+  }
+  argv.push([b("SET"), key, b(encodeMarker(plan.marker))]);
+  queued.push(null);
+  argv.push([b("EXEC")]);
+  return { argv, multiAt, execAt: argv.length - 1, queued };
+}

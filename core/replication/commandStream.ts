@@ -1,0 +1,128 @@
+/**
+ * Offset accounting for the command stream after the RDB (replication.c semantics): every byte of
+ * every frame counts, PING/SELECT/REPLCONF included. PING, SELECT and REPLCONF are consumed here;
+ * a MULTI…EXEC block is held until EXEC and released whole, every command carrying the EXEC's end
+ * offset, so a transaction can never be split across batches or half-applied after a resume.
+ */
+
+import { FatalError } from "../errors.ts";
+import type { Command } from "../model.ts";
+import type { RespFrame } from "../resp/types.ts";
+
+/** Commands the stream consumes itself (matched case-insensitively). Everything else is data. */
+export const CONTROL_COMMANDS = {
+  ping: "noop",
+  replconf: "replconf",
+  select: "select",
+  multi: "multi",
+  exec: "exec",
+  discard: "discard",
+} as const;
+type Control = (typeof CONTROL_COMMANDS)[keyof typeof CONTROL_COMMANDS];
+
+const LONGEST_CONTROL = Math.max(...Object.keys(CONTROL_COMMANDS).map((name) => name.length));
+const GETACK = Buffer.from("getack");
+
+export interface FrameResult {
+  /** Commands released by this frame: none, one, or a whole transaction (at EXEC). */
+  commands: Command[];
+  /** The master asked for `REPLCONF ACK` now (REPLCONF GETACK *). */
+  getAck: boolean;
+}
+
+export class CommandStream {
+  /** Offset after the last complete frame received. */
+  offset: number;
+  /** Current db (SELECT) at `offset`. */
+  db: number;
+  /**
+   * Last point outside a transaction: every byte up to it is released or a no-op. Redis' replica only
+   * advances its processed offset (reploff) outside MULTI too (networking.c commandProcessed).
+   */
+  safeOffset: number;
+  safeDb: number;
+  private txn: Command[] | null = null;
+  private txnId = 0;
+
+  constructor(offset: number, db: number) {
+    this.offset = offset;
+    this.db = db;
+    this.safeOffset = offset;
+    this.safeDb = db;
+  }
+
+  get inTransaction(): boolean {
+    return this.txn !== null;
+  }
+
+  feed(frame: RespFrame): FrameResult {
+    const argv = frame.value;
+    const at = this.offset;
+    this.offset += frame.bytes;
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((arg) => Buffer.isBuffer(arg))) {
+      throw new FatalError(
+        `unexpected frame in the replication stream at offset ${at}: not a command array`,
+        "the source sent something a Redis master never sends; report it with the source version",
+      );
+    }
+    const args = argv as Buffer[];
+    const result: FrameResult = { commands: [], getAck: false };
+    switch (controlOf(args[0]!)) {
+      case "noop":
+        break;
+      case "replconf":
+        result.getAck =
+          args[1] !== undefined && args[1].length === GETACK.length && equalsIgnoreCase(args[1], GETACK);
+        break;
+      case "select":
+        this.db = parseDb(args[1], at);
+        break;
+      case "multi":
+        this.txn = [];
+        this.txnId++;
+        break;
+      case "exec":
+        for (const command of this.txn ?? []) {
+          command.offset = this.offset;
+          command.txn = this.txnId;
+        }
+        result.commands = this.txn ?? [];
+        this.txn = null;
+        break;
+      case "discard":
+        this.txn = null;
+        break;
+      default: {
+        const command: Command = { argv: args, db: this.db, offset: this.offset };
+        if (this.txn) this.txn.push(command);
+        else result.commands.push(command);
+      }
+    }
+    if (this.txn === null) {
+      this.safeOffset = this.offset;
+      this.safeDb = this.db;
+    }
+    return result;
+  }
+}
+
+function controlOf(name: Buffer): Control | undefined {
+  if (name.length > LONGEST_CONTROL) return undefined;
+  return CONTROL_COMMANDS[name.toString("latin1").toLowerCase() as keyof typeof CONTROL_COMMANDS];
+}
+
+function equalsIgnoreCase(a: Buffer, lower: Buffer): boolean {
+  for (let i = 0; i < lower.length; i++) if ((a[i]! | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+function parseDb(arg: Buffer | undefined, at: number): number {
+  const db = arg === undefined ? Number.NaN : Number(arg.toString("latin1"));
+  if (!Number.isInteger(db) || db < 0) {
+    throw new FatalError(
+      `invalid SELECT in the replication stream at offset ${at}`,
+      "report it with the source version",
+    );
+  }
+  return db;
+}

@@ -1,0 +1,109 @@
+import type { RdbTypeInfo } from "./constants.ts";
+import type { ByteInput } from "./input.ts";
+import type { KeyMeta, RdbChunk, RdbEvent, RdbMagic, RdbValue, StreamMeta } from "./types.ts";
+
+/** What every value reader gets: the input, the resolved options, and the event sink. */
+export interface ParseContext {
+  readonly inp: ByteInput;
+  readonly bigKeyThreshold: number;
+  readonly chunkBytes: number;
+  readonly captureRaw: boolean;
+  readonly modules: "capture" | "fail";
+  readonly emit: (e: RdbEvent) => void;
+  magic: RdbMagic;
+  version: number;
+  types: Readonly<Record<number, RdbTypeInfo>>;
+}
+
+type ChunkItem<T extends RdbChunk["type"]> = Extract<RdbChunk, { type: T }>["value"][number];
+
+/**
+ * Collects a value's elements and decides, as the bytes go by, whether it comes whole or in chunks:
+ * while the encoded size stays ≤ bigKeyThreshold everything is kept (plus the raw bytes when
+ * captureRaw) and one `key` event is emitted at the end; the moment it crosses the threshold, the
+ * raw capture is dropped, `key-begin` goes out with what was collected so far as chunks of about
+ * chunkBytes, and from then on memory holds at most one chunk.
+ */
+export class ValueCollector<T extends RdbChunk["type"]> {
+  private items: ChunkItem<T>[] = [];
+  private pendingBytes = 0;
+  private big = false;
+
+  constructor(
+    private readonly ctx: ParseContext,
+    private readonly meta: KeyMeta,
+    private readonly type: T,
+    private readonly valueStart: number,
+    private readonly sizeOf: (item: ChunkItem<T>) => number,
+  ) {}
+
+  push(item: ChunkItem<T>): void {
+    this.items.push(item);
+    this.pendingBytes += this.sizeOf(item);
+  }
+
+  /** Call between elements: switches to chunked mode or emits a full chunk. */
+  check(): void {
+    const ctx = this.ctx;
+    if (!this.big) {
+      if (ctx.inp.offset - this.valueStart <= ctx.bigKeyThreshold) return;
+      this.big = true;
+      // The raw bytes would be as big as the value: a big key is rewritten as commands instead.
+      ctx.inp.mark = -1;
+      ctx.emit({ kind: "key-begin", meta: this.meta, valueType: this.type });
+    }
+    if (this.pendingBytes >= ctx.chunkBytes) this.flush(false);
+  }
+
+  private flush(all: boolean): void {
+    const limit = this.ctx.chunkBytes;
+    let from = 0;
+    let bytes = 0;
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      bytes += this.sizeOf(items[i]!);
+      if (bytes >= limit) {
+        this.emitChunk(items.slice(from, i + 1));
+        from = i + 1;
+        bytes = 0;
+      }
+    }
+    if (all && from < items.length) {
+      this.emitChunk(items.slice(from));
+      from = items.length;
+      bytes = 0;
+    }
+    this.items = from === 0 ? items : items.slice(from);
+    this.pendingBytes = bytes;
+  }
+
+  private emitChunk(value: ChunkItem<T>[]): void {
+    const chunk = { type: this.type, value } as RdbChunk;
+    this.ctx.emit({ kind: "key-chunk", meta: this.meta, chunk });
+  }
+
+  /** Ends the value: one `key` event (small) or the last chunk and `key-end` (big). */
+  finish(build: (items: ChunkItem<T>[]) => RdbValue, streamMeta?: StreamMeta): void {
+    const ctx = this.ctx;
+    if (!this.big && ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold) this.check();
+    if (this.big) {
+      this.flush(true);
+      ctx.emit(
+        streamMeta ? { kind: "key-end", meta: this.meta, streamMeta } : { kind: "key-end", meta: this.meta },
+      );
+      return;
+    }
+    // An empty list/set/zset/hash cannot exist in Redis: rdb.c skips it (RDB_LOAD_ERR_EMPTY_KEY).
+    if (this.items.length === 0 && this.type !== "stream") return;
+    const value = build(this.items);
+    ctx.emit(
+      ctx.captureRaw
+        ? { kind: "key", meta: this.meta, value, raw: ctx.inp.copyRange(this.valueStart, ctx.inp.offset) }
+        : { kind: "key", meta: this.meta, value },
+    );
+  }
+}
+
+export function bufferSize(b: Buffer): number {
+  return b.length + 8;
+}

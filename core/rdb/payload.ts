@@ -1,0 +1,40 @@
+import { crc64 } from "./crc64.ts";
+import { RdbFormatError } from "./errors.ts";
+
+/**
+ * DUMP/RESTORE payload (cluster.c createDumpPayload): type byte, value bytes, RDB version as
+ * 2 bytes little-endian, then the CRC-64 of all of that as 8 bytes little-endian. A target refuses
+ * a payload whose version is newer than its own RDB version.
+ */
+export function dumpPayload(rdbType: number, valueBytes: Buffer, rdbVersion: number): Buffer {
+  if (!Number.isInteger(rdbType) || rdbType < 0 || rdbType > 255)
+    throw new RangeError(`bad RDB type ${rdbType}`);
+  if (!Number.isInteger(rdbVersion) || rdbVersion < 1 || rdbVersion > 0xffff)
+    throw new RangeError(`bad RDB version ${rdbVersion}`);
+  const out = Buffer.allocUnsafe(1 + valueBytes.length + 10);
+  out[0] = rdbType;
+  valueBytes.copy(out, 1);
+  out.writeUInt16LE(rdbVersion, 1 + valueBytes.length);
+  const body = out.subarray(0, out.length - 8);
+  out.writeBigUInt64LE(crc64(body), out.length - 8);
+  return out;
+}
+
+/** Splits a DUMP payload back into its parts, verifying the footer (used by tests and `ferry verify`). */
+export function parseDumpPayload(payload: Buffer): {
+  rdbType: number;
+  valueBytes: Buffer;
+  rdbVersion: number;
+} {
+  if (payload.length < 11)
+    throw new RdbFormatError(`DUMP payload of ${payload.length} bytes is too short`, 0);
+  const crcAt = payload.length - 8;
+  const stored = payload.readBigUInt64LE(crcAt);
+  const computed = crc64(payload.subarray(0, crcAt));
+  if (stored !== computed) throw new RdbFormatError("DUMP payload checksum mismatch", crcAt);
+  return {
+    rdbType: payload[0]!,
+    valueBytes: payload.subarray(1, crcAt - 2),
+    rdbVersion: payload.readUInt16LE(crcAt - 2),
+  };
+}

@@ -102,6 +102,8 @@ export class StandaloneWriter implements TargetWriter {
   private draining = false;
   private pumping = false;
   private settleTail: Promise<void> = Promise.resolve();
+  /** Counters for metrics and tests: EXECs committed, EXECs aborted by the guard/WATCH, marker reads. */
+  readonly stats = { transactions: 0, aborts: 0, markerReads: 0 };
 
   constructor(
     readonly redis: Redis,
@@ -195,6 +197,7 @@ export class StandaloneWriter implements TargetWriter {
   }
 
   private async getMarker(key: string): Promise<MarkerState | null> {
+    this.stats.markerReads++;
     const [, value] = await Promise.all([
       this.call([b("SELECT"), b(this.markerDb)]),
       this.call([b("GET"), b(key)]),
@@ -273,10 +276,12 @@ export class StandaloneWriter implements TargetWriter {
         outcome = result;
         break;
       }
+      this.stats.transactions++;
       applied += job.plan!.transactions[i]!.commands.length;
       errors.push(...result.errors);
     }
     this.inflight.splice(this.inflight.indexOf(job), 1);
+    if (outcome.kind === "aborted") this.stats.aborts++;
     const stale = job.epoch !== (this.epochs.get(job.key) ?? 0);
     if (outcome.kind === "applied") {
       this.finish(job, applied, errors);

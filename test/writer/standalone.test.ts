@@ -119,6 +119,11 @@ describe("standalone writer: exactly-once apply", () => {
       const results = await Promise.all(writers.map((w) => Promise.all(batches.map((x) => w.apply(x)))));
       const applied = results.flat().reduce((sum, r) => sum + r.applied, 0);
       expect(applied).toBe(120);
+      // Both writers really raced: some transactions lost to the other writer's marker and were re-planned.
+      const aborts = writers.reduce((sum, w) => sum + w.stats.aborts, 0);
+      const rereads = writers.reduce((sum, w) => sum + w.stats.markerReads, 0);
+      expect(aborts).toBeGreaterThan(0);
+      expect(rereads).toBeGreaterThan(2);
       expect(await client.get("r")).toBe("40");
       expect(await client.lrange("rl", 0, -1)).toEqual(batches.map((_, i) => String(i)));
       expect(await client.get("ra")).toBe(".".repeat(40));

@@ -1,0 +1,285 @@
+/**
+ * TargetWriter for a Redis Cluster target (DESIGN.md "Exactly-once apply", per slot).
+ *
+ * - Each slot's part of a batch runs in one MULTI…EXEC on the slot's master together with that
+ *   slot's marker `__ferry:{<tag>}<job>:<shard>`; entries at or below the marker are dropped.
+ * - A shard-level marker `__ferry:<job>:<shard>` ("everything of this shard up to X is applied")
+ *   is written after every part of a batch succeeded, only forward. It is what `readMarker` (and so
+ *   resume) returns, and it is the floor below which every slot counts as applied — a slot that
+ *   never received a command has no marker of its own.
+ * - Barriers (FLUSHALL & co. on every master, emulated cross-slot RENAME/COPY/LMOVE) run after the
+ *   parts before them, with the shard marker advanced first so a partial barrier replays safely.
+ */
+import type { Redis } from "ioredis";
+import type { NodeAddr } from "../cluster/connect.ts";
+import { slotOf } from "../cluster/slots.ts";
+import { SlotTable } from "../cluster/slotTable.ts";
+import type { Batch } from "../model.ts";
+import type { RedisEndpoint } from "../replication/types.ts";
+import { commandName, fallbackKeyIndexes } from "./clusterKeys.ts";
+import { applyPart, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
+import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
+import { NodePool, onNode, onSlot, type RouteOptions } from "./clusterRoute.ts";
+import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
+import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
+
+export interface ClusterWriterOptions {
+  /** Credentials/TLS for every node; host/port is the first seed. */
+  endpoint: RedisEndpoint;
+  /** More seed nodes (any node of the cluster will do). */
+  seeds?: NodeAddr[];
+  markerPrefix?: string;
+  /** Key positions of a command (core/commands `keyIndexes` bound to a table). */
+  keyIndexes?: (argv: Buffer[]) => number[];
+  /** How long one slot may stay unavailable (failover, migration) before apply fails retryably. Default 60 s. */
+  retryTimeoutMs?: number;
+  /** Background topology refresh. Default 10 s; 0 disables. */
+  refreshIntervalMs?: number;
+  onWarn?: (message: string) => void;
+}
+
+export class ClusterWriter implements TargetWriter {
+  private readonly pool: NodePool;
+  private readonly prefix: string;
+  private readonly keyIndexes: (argv: Buffer[]) => number[];
+  private readonly route: RouteOptions;
+
+  private constructor(
+    private readonly table: SlotTable,
+    opts: ClusterWriterOptions,
+  ) {
+    this.pool = new NodePool(opts.endpoint);
+    this.prefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
+    this.keyIndexes = opts.keyIndexes ?? fallbackKeyIndexes;
+    this.route = { retryTimeoutMs: opts.retryTimeoutMs ?? 60_000, onWarn: opts.onWarn ?? (() => {}) };
+  }
+
+  static async connect(opts: ClusterWriterOptions): Promise<ClusterWriter> {
+    const table = new SlotTable(opts.endpoint, [opts.endpoint, ...(opts.seeds ?? [])]);
+    await table.refresh();
+    if ((opts.refreshIntervalMs ?? 10_000) > 0) table.startPeriodic(opts.refreshIntervalMs ?? 10_000);
+    return new ClusterWriter(table, opts);
+  }
+
+  /** Masters currently believed to serve slots (`host:port`). */
+  masters(): string[] {
+    return this.table.masters();
+  }
+
+  async apply(batch: Batch): Promise<ApplyResult> {
+    const end = batchEnd(batch);
+    const shardKey = markerKey(this.prefix, batch.job, batch.shard);
+    let floor = await this.readMarker(batch.job, batch.shard);
+    if (isApplied(floor, end.pos)) {
+      return { applied: 0, skipped: batch.commands.length, marker: floor! };
+    }
+    const steps = planBatch(batch, this.keyIndexes);
+    let applied = 0;
+    let previous: Entry | null = null;
+    for (const step of steps) {
+      if (step.kind === "parts") {
+        applied += await this.applyParts(batch, step.parts, floor);
+        previous = lastEntry(step);
+        continue;
+      }
+      // A barrier: first make the shard floor cover everything before it, so that a barrier that
+      // half ran (some masters flushed) replays without re-applying what came before it.
+      if (previous && !isApplied(floor, previous.pos))
+        floor = await this.advance(shardKey, floor, previous.pos);
+      if (isApplied(floor, step.entry.pos)) {
+        previous = step.entry;
+        continue;
+      }
+      applied +=
+        step.kind === "broadcast"
+          ? await this.broadcast(step.entry, shardKey, floor)
+          : await this.move(batch, step, floor);
+      floor = await this.advance(shardKey, floor, step.entry.pos);
+      previous = step.entry;
+    }
+    const marker = await this.advance(shardKey, floor, end.pos, end.db);
+    return { applied, skipped: batch.commands.length - applied, marker };
+  }
+
+  async readMarker(job: string, shard: string): Promise<MarkerState | null> {
+    const key = markerKey(this.prefix, job, shard);
+    const value = await onSlot(this.table, this.pool, slotOf(key), this.route, (client, asking) =>
+      withAsking(client, asking, () => client.getBuffer(key)),
+    );
+    return decodeMarker(value as Buffer | null);
+  }
+
+  async removeMarkers(job: string): Promise<number> {
+    await this.table.refresh();
+    const escaped = globEscape(job);
+    const patterns = [`${globEscape(this.prefix)}${escaped}:*`, `${globEscape(this.prefix)}{*}${escaped}:*`];
+    let removed = 0;
+    for (const addr of this.table.masters()) {
+      const client = this.pool.get(addr);
+      for (const pattern of patterns) {
+        let cursor = "0";
+        do {
+          const [next, keys] = (await client.scanBuffer(cursor, "MATCH", pattern, "COUNT", 1000)) as [
+            Buffer,
+            Buffer[],
+          ];
+          cursor = next.toString();
+          // One key per UNLINK: keys of different slots in one call would be CROSSSLOT.
+          const counts = await Promise.all(keys.map((k) => client.unlink(k)));
+          removed += counts.reduce((a, b) => a + b, 0);
+        } while (cursor !== "0");
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.table.stopPeriodic();
+    this.pool.close();
+  }
+
+  private async applyParts(
+    batch: Batch,
+    parts: Map<number, Entry[]>,
+    floor: MarkerState | null,
+  ): Promise<number> {
+    const results = await Promise.all(
+      [...parts].map(([slot, entries]) => this.applySlot(batch, slot, entries, floor)),
+    );
+    // Split commands count once per source command, not once per slot.
+    const applied = new Set<Position>();
+    for (const result of results) {
+      for (const pos of result.positions) applied.add(pos);
+      for (const error of result.errors) this.route.onWarn(`shard ${batch.shard}: target refused ${error}`);
+    }
+    return applied.size;
+  }
+
+  private applySlot(
+    batch: Batch,
+    slot: number,
+    entries: Entry[],
+    floor: MarkerState | null,
+  ): Promise<PartResult> {
+    const key = slotMarkerKey(this.prefix, batch.job, batch.shard, slot);
+    return onSlot(this.table, this.pool, slot, this.route, (client, asking) =>
+      applyPart(client, asking, key, entries, floor),
+    );
+  }
+
+  /** Shard marker forward to `pos` (never backward: replays read it first and stop early). */
+  private async advance(
+    shardKey: string,
+    floor: MarkerState | null,
+    pos: Position,
+    db = 0,
+  ): Promise<MarkerState> {
+    const next = stateAt(pos, db);
+    if (isApplied(floor, pos) && floor) return floor;
+    await onSlot(this.table, this.pool, slotOf(shardKey), this.route, (client, asking) =>
+      withAsking(client, asking, () => client.set(shardKey, encodeMarker(next))),
+    );
+    return next;
+  }
+
+  /**
+   * FLUSHALL/FLUSHDB/FUNCTION/SCRIPT on every master. A flush also wipes the markers on that node,
+   * so the node holding the shard marker rewrites it in the same transaction. Pinned to each node
+   * (not routed by slot): a MOVED must not send one master's broadcast to another.
+   */
+  private async broadcast(entry: Entry, shardKey: string, floor: MarkerState | null): Promise<number> {
+    const name = commandName(entry.argv).toUpperCase();
+    this.route.onWarn(`${name} from the source is applied to every master of the cluster target`);
+    await this.table.refresh();
+    const shardOwner = this.table.nodeFor(slotOf(shardKey));
+    await Promise.all(
+      this.table.masters().map((addr) =>
+        onNode(this.pool, addr, this.route, async (client) => {
+          const queued = [
+            client.call("MULTI"),
+            client.callBuffer(String(entry.argv[0]), ...entry.argv.slice(1)),
+          ];
+          if (addr === shardOwner && floor) queued.push(client.set(shardKey, encodeMarker(floor)));
+          const exec = client.call("EXEC");
+          const settled = await Promise.allSettled(queued);
+          const refused = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+          const result = await exec.catch((err: unknown) => {
+            throw refused ? refused.reason : err;
+          });
+          const error = (result as unknown[]).find((r) => r instanceof Error);
+          if (error) this.route.onWarn(`${name} on ${addr}: ${(error as Error).message}`);
+        }),
+      ),
+    );
+    return 1;
+  }
+
+  /** Emulated cross-slot two-key command: destination write from a read of the source, then source write. */
+  private async move(
+    batch: Batch,
+    step: Extract<Step, { kind: "move" }>,
+    floor: MarkerState | null,
+  ): Promise<number> {
+    const { entry, rule, src, dst } = step;
+    const dstKey = slotMarkerKey(this.prefix, batch.job, batch.shard, step.dstSlot);
+    let applied = 0;
+    const dstDone = await onSlot(this.table, this.pool, step.dstSlot, this.route, (client, asking) =>
+      withAsking(client, asking, () => client.getBuffer(dstKey)),
+    );
+    if (!isApplied(decodeMarker(dstDone as Buffer | null), entry.pos)) {
+      const replies = await onSlot(this.table, this.pool, step.srcSlot, this.route, (client, asking) =>
+        Promise.all(
+          rule
+            .read(src, entry.argv)
+            .map(([name, ...args]) =>
+              withAsking(client, asking, () => client.callBuffer(String(name), ...args)),
+            ),
+        ),
+      );
+      const argv = rule.dst(dst, replies, entry.argv);
+      if (argv)
+        applied = (await this.applySlot(batch, step.dstSlot, [{ argv, pos: entry.pos }], floor)).applied;
+      else
+        this.route.onWarn(
+          `${commandName(entry.argv).toUpperCase()} at offset ${entry.pos.offset}: source key missing on the target, nothing to move`,
+        );
+    }
+    const srcArgv = rule.src(src, entry.argv);
+    if (srcArgv)
+      applied += (await this.applySlot(batch, step.srcSlot, [{ argv: srcArgv, pos: entry.pos }], floor))
+        .applied;
+    return applied > 0 ? 1 : 0;
+  }
+}
+
+function withAsking<T>(client: Redis, asking: boolean, run: () => Promise<T>): Promise<T> {
+  if (asking) void client.call("ASKING").catch(() => {});
+  return run();
+}
+
+function batchEnd(batch: Batch): { pos: Position; db: number } {
+  const last = batch.commands[batch.commands.length - 1];
+  const db = last?.db ?? 0;
+  if (batch.kind === "snapshot") {
+    const offset = batch.snapshotOffset ?? last?.offset ?? 0;
+    return { pos: { replid: batch.replid, offset, seq: batch.last }, db };
+  }
+  return { pos: { replid: batch.replid, offset: batch.last }, db };
+}
+
+function lastEntry(step: Extract<Step, { kind: "parts" }>): Entry | null {
+  let last: Entry | null = null;
+  for (const entries of step.parts.values()) {
+    const candidate = entries[entries.length - 1];
+    if (candidate && (!last || after(candidate.pos, last.pos))) last = candidate;
+  }
+  return last;
+}
+
+function after(a: Position, b: Position): boolean {
+  return a.offset !== b.offset ? a.offset > b.offset : (a.seq ?? 0) > (b.seq ?? 0);
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}

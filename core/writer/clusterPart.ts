@@ -1,0 +1,105 @@
+/**
+ * One slot's part of a batch, applied exactly once on the node that owns the slot:
+ *   GET <slot marker>                     → drop entries already applied (slot marker or shard floor)
+ *   [ASKING] WATCH <slot marker>
+ *   [ASKING] MULTI, <commands…>, SET <slot marker> <last position>, EXEC
+ * The WATCH…EXEC block is written in one tick on the node's single connection, so parts of other
+ * slots never interleave with it (ioredis writes commands in call order; replies pipeline). ASKING
+ * is repeated before MULTI because its flag survives only one command — or a whole transaction
+ * (server.c resetClient keeps CLIENT_ASKING while CLIENT_MULTI is set).
+ */
+import type { Redis } from "ioredis";
+import { slotTag } from "../cluster/slots.ts";
+import { commandName } from "./clusterKeys.ts";
+import type { Entry, Position } from "./clusterPlan.ts";
+import { classify, fatalCommand } from "./clusterRoute.ts";
+import { decodeMarker, encodeMarker, isApplied } from "./marker.ts";
+import type { MarkerState } from "./types.ts";
+
+export interface PartResult {
+  applied: number;
+  /** Positions applied (split commands share one position object across their slot parts). */
+  positions: Position[];
+  skipped: number;
+  /** Commands that ran but failed on the target (WRONGTYPE…), for the caller to log. */
+  errors: string[];
+}
+
+/** `__ferry:{<tag>}<job>:<shard>`: the hash tag pins the marker into the slot it guards. */
+export function slotMarkerKey(prefix: string, job: string, shard: string, slot: number): string {
+  return `${prefix}{${slotTag(slot)}}${job}:${shard}`;
+}
+
+export function stateAt(pos: Position, db: number): MarkerState {
+  return pos.seq === undefined
+    ? { replid: pos.replid, offset: pos.offset, db }
+    : { replid: pos.replid, offset: pos.offset, seq: pos.seq, db };
+}
+
+/** Retryable marker: the watched slot marker changed under us (another writer); re-read and retry. */
+class WatchAborted extends Error {
+  constructor() {
+    super("TRYAGAIN slot marker changed during apply");
+  }
+}
+
+export async function applyPart(
+  client: Redis,
+  asking: boolean,
+  markerKey: string,
+  entries: readonly Entry[],
+  floor: MarkerState | null,
+): Promise<PartResult> {
+  const ask = (): void => {
+    if (asking) void client.call("ASKING").catch(() => {});
+  };
+  ask();
+  const slotMarker = decodeMarker((await client.getBuffer(markerKey)) as Buffer | null);
+  const todo = entries.filter((e) => !isApplied(slotMarker, e.pos) && !isApplied(floor, e.pos));
+  if (todo.length === 0) return { applied: 0, positions: [], skipped: entries.length, errors: [] };
+  const last = todo[todo.length - 1]!;
+
+  // Everything below is written synchronously: one contiguous block on the connection.
+  const queued: Array<Promise<unknown>> = [];
+  const send = (argv: ReadonlyArray<Buffer | string>): Promise<unknown> => {
+    const [name, ...args] = argv;
+    const reply = client.callBuffer(String(name), ...args);
+    queued.push(reply);
+    return reply;
+  };
+  ask();
+  send(["WATCH", markerKey]);
+  ask();
+  send(["MULTI"]);
+  for (const entry of todo) send(entry.argv);
+  send(["SET", markerKey, encodeMarker(stateAt(last.pos, 0))]);
+  const exec = client.callBuffer("EXEC");
+  const settled = await Promise.allSettled(queued);
+  let result: unknown;
+  try {
+    result = await exec;
+  } catch (err) {
+    // EXECABORT: a queued command was refused; its own reply says why (MOVED, ASK, CROSSSLOT…).
+    const refused = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    const cause = refused ? refused.reason : err;
+    if (classify(cause).kind !== "fatal") throw cause;
+    const index = settled.indexOf(refused as PromiseSettledResult<unknown>);
+    const argv = index >= 2 && index - 2 < todo.length ? todo[index - 2]!.argv : [Buffer.from("EXEC")];
+    throw fatalCommand(commandName(argv), cause);
+  }
+  if (result === null) throw new WatchAborted();
+  const errors: string[] = [];
+  if (Array.isArray(result)) {
+    result.forEach((reply, i) => {
+      if (reply instanceof Error && i < todo.length) {
+        errors.push(`${commandName(todo[i]!.argv).toUpperCase()}: ${reply.message}`);
+      }
+    });
+  }
+  return {
+    applied: todo.length,
+    positions: todo.map((e) => e.pos),
+    skipped: entries.length - todo.length,
+    errors,
+  };
+}

@@ -14,9 +14,10 @@ import type { Redis } from "ioredis";
 import type { NodeAddr } from "../cluster/connect.ts";
 import { slotOf } from "../cluster/slots.ts";
 import { SlotTable } from "../cluster/slotTable.ts";
+import type { CommandTable } from "../commands/index.ts";
 import type { Batch } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
-import { commandName, fallbackKeyIndexes } from "./clusterKeys.ts";
+import { commandName, routingKeys } from "./clusterKeys.ts";
 import { applyPart, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
 import { NodePool, onNode, onSlot, type RouteOptions } from "./clusterRoute.ts";
@@ -29,8 +30,8 @@ export interface ClusterWriterOptions {
   /** More seed nodes (any node of the cluster will do). */
   seeds?: NodeAddr[];
   markerPrefix?: string;
-  /** Key positions of a command (core/commands `keyIndexes` bound to a table). */
-  keyIndexes?: (argv: Buffer[]) => number[];
+  /** Key positions (from `loadCommandTable(target)`); default: the built-in table. */
+  commandTable?: CommandTable;
   /** How long one slot may stay unavailable (failover, migration) before apply fails retryably. Default 60 s. */
   retryTimeoutMs?: number;
   /** Background topology refresh. Default 10 s; 0 disables. */
@@ -50,7 +51,7 @@ export class ClusterWriter implements TargetWriter {
   ) {
     this.pool = new NodePool(opts.endpoint);
     this.prefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
-    this.keyIndexes = opts.keyIndexes ?? fallbackKeyIndexes;
+    this.keyIndexes = routingKeys(opts.commandTable);
     this.route = { retryTimeoutMs: opts.retryTimeoutMs ?? 60_000, onWarn: opts.onWarn ?? (() => {}) };
   }
 
@@ -99,6 +100,31 @@ export class ClusterWriter implements TargetWriter {
     }
     const marker = await this.advance(shardKey, floor, end.pos, end.db);
     return { applied, skipped: batch.commands.length - applied, marker };
+  }
+
+  /**
+   * The snapshot of `replid` is fully applied: move the shard marker to the stream form at `offset`
+   * (same contract as StandaloneWriter.finishSnapshot; never moves a marker backwards).
+   */
+  async finishSnapshot(
+    job: string,
+    shard: string,
+    replid: string,
+    offset: number,
+    db = 0,
+  ): Promise<MarkerState> {
+    const batch: Batch = {
+      job,
+      shard,
+      replid,
+      kind: "stream",
+      first: offset,
+      last: offset,
+      commands: [],
+      bytes: 0,
+      endDb: db,
+    };
+    return (await this.apply(batch)).marker;
   }
 
   async readMarker(job: string, shard: string): Promise<MarkerState | null> {
@@ -259,7 +285,7 @@ function withAsking<T>(client: Redis, asking: boolean, run: () => Promise<T>): P
 
 function batchEnd(batch: Batch): { pos: Position; db: number } {
   const last = batch.commands[batch.commands.length - 1];
-  const db = last?.db ?? 0;
+  const db = batch.endDb ?? last?.db ?? 0;
   if (batch.kind === "snapshot") {
     const offset = batch.snapshotOffset ?? last?.offset ?? 0;
     return { pos: { replid: batch.replid, offset, seq: batch.last }, db };

@@ -33,6 +33,7 @@ export class RdbParser {
   private done = false;
   private failed: unknown;
   private running = false;
+  private trailing = 0;
 
   constructor(options: RdbParserOptions, onEvent: (e: RdbEvent) => void) {
     const bigKeyThreshold = options.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD;
@@ -64,6 +65,14 @@ export class RdbParser {
     return this.inp.offset;
   }
 
+  /**
+   * Bytes received after the EOF checksum. Redis stops reading there too (rdbLoad ignores the rest
+   * of a file); the caller decides whether they matter (a replication stream should have none).
+   */
+  get trailingBytes(): number {
+    return this.trailing;
+  }
+
   get finished(): boolean {
     return this.done;
   }
@@ -72,11 +81,12 @@ export class RdbParser {
     if (this.failed !== undefined) throw this.failed;
     if (this.running) throw new Error("RdbParser.write() called from inside an event handler");
     if (this.done) {
-      if (chunk.length === 0) return;
-      throw new RdbFormatError(`${chunk.length} bytes after the end of the RDB`, this.inp.offset);
+      this.trailing += chunk.length;
+      return;
     }
     this.inp.push(chunk);
     this.resume();
+    if (this.done) this.trailing += this.inp.available;
   }
 
   /** Declares the input complete; throws RdbFormatError if the RDB did not reach its EOF. */

@@ -165,6 +165,11 @@ export class JobService {
     };
   }
 
+  /** Open watches of a job (SSE streams); a closed stream must release its watch. */
+  watcherCount(id: string): number {
+    return this.watchers.get(id)?.size ?? 0;
+  }
+
   /** After a restart: resume jobs that were running (or paused by the last shutdown). Returns how many. */
   async recover(): Promise<number> {
     let resumed = 0;

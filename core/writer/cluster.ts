@@ -20,7 +20,7 @@ import type { RedisEndpoint } from "../replication/types.ts";
 import { commandName, routingKeys } from "./clusterKeys.ts";
 import { applyPart, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
-import { NodePool, onNode, onSlot, type RouteOptions } from "./clusterRoute.ts";
+import { NodePool, onNode, onSlot, type RouteOptions, type RouteStats } from "./clusterRoute.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
 
@@ -44,6 +44,8 @@ export class ClusterWriter implements TargetWriter {
   private readonly prefix: string;
   private readonly keyIndexes: (argv: Buffer[]) => number[];
   private readonly route: RouteOptions;
+  /** MOVED/ASK redirects followed and retries (TRYAGAIN, CLUSTERDOWN, lost links) so far. */
+  readonly stats: RouteStats = { moved: 0, ask: 0, retries: 0 };
 
   private constructor(
     private readonly table: SlotTable,
@@ -52,7 +54,11 @@ export class ClusterWriter implements TargetWriter {
     this.pool = new NodePool(opts.endpoint);
     this.prefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
     this.keyIndexes = routingKeys(opts.commandTable);
-    this.route = { retryTimeoutMs: opts.retryTimeoutMs ?? 60_000, onWarn: opts.onWarn ?? (() => {}) };
+    this.route = {
+      retryTimeoutMs: opts.retryTimeoutMs ?? 60_000,
+      onWarn: opts.onWarn ?? (() => {}),
+      stats: this.stats,
+    };
   }
 
   static async connect(opts: ClusterWriterOptions): Promise<ClusterWriter> {

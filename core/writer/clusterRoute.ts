@@ -60,9 +60,18 @@ export class NodePool {
   }
 }
 
+/** Redirect counters (metrics, and proof in tests that a path was exercised). */
+export interface RouteStats {
+  moved: number;
+  ask: number;
+  /** TRYAGAIN, CLUSTERDOWN, LOADING, lost connections, WATCH aborts. */
+  retries: number;
+}
+
 export interface RouteOptions {
   retryTimeoutMs: number;
   onWarn: (message: string) => void;
+  stats: RouteStats;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -100,15 +109,18 @@ export async function onSlot<T>(
         const redirect = classify(err);
         if (redirect.kind === "fatal") throw redirect.error;
         if (redirect.kind === "moved") {
+          opts.stats.moved++;
           table.moved(redirect.slot, redirect.addr);
           void table.refresh().catch(() => {});
           lastReason = `MOVED to ${redirect.addr}`;
           immediate = true;
         } else if (redirect.kind === "ask") {
+          opts.stats.ask++;
           askAddr = redirect.addr;
           lastReason = `ASK ${redirect.addr}`;
           immediate = true;
         } else {
+          opts.stats.retries++;
           lastReason = `${addr}: ${redirect.reason}`;
           if (redirect.reconnect) {
             pool.drop(addr);
@@ -142,6 +154,7 @@ export async function onNode<T>(
     } catch (err) {
       const redirect = classify(err);
       if (redirect.kind !== "retry") throw redirect.kind === "fatal" ? redirect.error : retryable(addr, err);
+      opts.stats.retries++;
       if (redirect.reconnect) pool.drop(addr);
       if (Date.now() >= deadline) throw retryable(addr, err);
     }

@@ -1,0 +1,2 @@
+export { SqsBatchQueue, type SqsBatchQueueOptions } from "./batchQueue.ts";
+export { messageDeduplicationId, messageGroupId } from "./ids.ts";

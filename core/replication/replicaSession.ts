@@ -31,6 +31,9 @@ import type { ReplicaSessionOptions, ReplicaSink } from "./types.ts";
 export type ReplicaPhase = "connecting" | "handshake" | "snapshot" | "streaming" | "closed";
 
 const KEEPALIVE = 0x0a;
+const DOLLAR = 0x24;
+/** Replid reported for a legacy SYNC transfer: a later PSYNC with it always gets a full resync. */
+export const LEGACY_REPLID = "?";
 const FULLRESYNC = /^FULLRESYNC ([0-9a-zA-Z]{40}) (\d+)$/;
 const CONTINUE = /^CONTINUE(?: ([0-9a-zA-Z]{40}))?$/;
 const DISKLESS_HEADER = /^\$EOF:(.{40})$/s;
@@ -44,6 +47,7 @@ export class ReplicaSession {
   private processedOffset = -1;
   private appliedOffset: number | undefined;
   private _rdbBytes = 0;
+  private _legacySync = false;
   private socket: Socket | null = null;
   private reader: AsyncIterator<Buffer> | null = null;
   private readonly decoder = new RespDecoder();
@@ -75,6 +79,13 @@ export class ReplicaSession {
   /** Current source db at receivedOffset. */
   get db(): number {
     return this.stream?.db ?? this.options.resume?.db ?? 0;
+  }
+  /**
+   * The master answered the (renamed) PSYNC command as a legacy SYNC: replid is LEGACY_REPLID and
+   * offsets count from 0 at the end of the RDB, so a restart means a new full resync.
+   */
+  get legacySync(): boolean {
+    return this._legacySync;
   }
   /** RDB payload bytes received so far in this session. */
   get rdbBytes(): number {
@@ -203,6 +214,16 @@ export class ReplicaSession {
     }
   }
 
+  /** First byte of the next reply, after keepalives (waits for one). */
+  private async peekReply(): Promise<number> {
+    for (;;) {
+      while (this.decoder.peekByte() === KEEPALIVE) this.decoder.skip(1);
+      const byte = this.decoder.peekByte();
+      if (byte !== -1) return byte;
+      await this.fill();
+    }
+  }
+
   private async command(step: HandshakeStep, args: Array<string | number>): Promise<RespValue> {
     this.write(args);
     const reply = await this.reply();
@@ -237,12 +258,24 @@ export class ReplicaSession {
   /** Sends PSYNC; true when a full resync (RDB payload) follows. */
   private async psync(): Promise<boolean> {
     const { resume, psyncCommand } = this.options;
-    const reply = await this.command(
-      "PSYNC",
+    this.write(
       resume
         ? [psyncCommand ?? "PSYNC", resume.replid, resume.offset + 1]
         : [psyncCommand ?? "PSYNC", "?", -1],
     );
+    if ((await this.peekReply()) === DOLLAR) {
+      // Redis only runs PSYNC logic when the command is literally named "psync" (replication.c
+      // syncCommand); under a rename-command name it serves a legacy SYNC: the RDB payload comes
+      // without +FULLRESYNC, so replid and offset are unknown and the stream cannot be resumed.
+      this._legacySync = true;
+      this._replid = LEGACY_REPLID;
+      this.processedOffset = 0;
+      this.stream = new CommandStream(0, 0);
+      this._phase = "snapshot";
+      return true;
+    }
+    const reply = await this.reply();
+    if (reply instanceof RespErrorReply) throw handshakeError("PSYNC", reply, this.address);
     const text = reply instanceof RespSimpleString ? reply.value : "";
     const full = FULLRESYNC.exec(text);
     if (full) {
@@ -333,7 +366,7 @@ export class ReplicaSession {
   private async receiveStream(): Promise<void> {
     const stream = this.stream!;
     for (;;) {
-      await this.fill();
+      // Frames may already be buffered: they can arrive in the same read as +CONTINUE or the RDB's end.
       let batch: Command[] = [];
       for (let frame = this.decoder.next(); frame !== NEED_MORE; frame = this.decoder.next()) {
         const before = { offset: stream.safeOffset, db: stream.safeDb };
@@ -347,6 +380,7 @@ export class ReplicaSession {
         for (const command of result.commands) batch.push(command);
       }
       await this.deliver(batch, stream.safeOffset, stream.safeDb);
+      await this.fill();
     }
   }
 

@@ -11,12 +11,14 @@
 const POLY_REFLECTED_HI = 0x95ac9329;
 const POLY_REFLECTED_LO = 0xac4bc9b5;
 
-const TABLE_LO: Uint32Array[] = [];
-const TABLE_HI: Uint32Array[] = [];
+// Int32Array, not Uint32Array: values ≥ 2^31 read from a Uint32Array are heap doubles in V8 and
+// make the loop ~5× slower; XOR does not care about the sign.
+const TABLE_LO: Int32Array[] = [];
+const TABLE_HI: Int32Array[] = [];
 
 function buildTables(): void {
-  const lo0 = new Uint32Array(256);
-  const hi0 = new Uint32Array(256);
+  const lo0 = new Int32Array(256);
+  const hi0 = new Int32Array(256);
   for (let i = 0; i < 256; i++) {
     let lo = i;
     let hi = 0;
@@ -37,14 +39,14 @@ function buildTables(): void {
   for (let k = 1; k < 8; k++) {
     const prevLo = TABLE_LO[k - 1]!;
     const prevHi = TABLE_HI[k - 1]!;
-    const lo = new Uint32Array(256);
-    const hi = new Uint32Array(256);
+    const lo = new Int32Array(256);
+    const hi = new Int32Array(256);
     for (let i = 0; i < 256; i++) {
       const pl = prevLo[i]!;
       const ph = prevHi[i]!;
       const idx = pl & 0xff;
-      lo[i] = (((pl >>> 8) | (ph << 24)) ^ lo0[idx]!) >>> 0;
-      hi[i] = ((ph >>> 8) ^ hi0[idx]!) >>> 0;
+      lo[i] = ((pl >>> 8) | (ph << 24)) ^ lo0[idx]!;
+      hi[i] = (ph >>> 8) ^ hi0[idx]!;
     }
     TABLE_LO.push(lo);
     TABLE_HI.push(hi);
@@ -58,8 +60,8 @@ export class Crc64 {
   private hi = 0;
 
   constructor(seed = 0n) {
-    this.lo = Number(seed & 0xffffffffn) >>> 0;
-    this.hi = Number((seed >> 32n) & 0xffffffffn) >>> 0;
+    this.lo = Number(seed & 0xffffffffn) | 0;
+    this.hi = Number((seed >> 32n) & 0xffffffffn) | 0;
   }
 
   update(buf: Uint8Array, from = 0, to = buf.length): this {
@@ -67,24 +69,24 @@ export class Crc64 {
     let hi = this.hi;
     let i = from;
     const [t0l, t1l, t2l, t3l, t4l, t5l, t6l, t7l] = TABLE_LO as [
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
     ];
     const [t0h, t1h, t2h, t3h, t4h, t5h, t6h, t7h] = TABLE_HI as [
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
-      Uint32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
+      Int32Array,
     ];
     const end8 = to - ((to - i) & 7);
     while (i < end8) {
@@ -108,13 +110,13 @@ export class Crc64 {
       hi = (hi >>> 8) ^ t0h[idx]!;
       i++;
     }
-    this.lo = lo >>> 0;
-    this.hi = hi >>> 0;
+    this.lo = lo | 0;
+    this.hi = hi | 0;
     return this;
   }
 
   digest(): bigint {
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt(this.lo >>> 0);
   }
 }
 

@@ -299,7 +299,7 @@ describe("metrics and documents", () => {
     };
     expect(doc.openapi).toBe("3.1.0");
     const validator = new Validator();
-    const result = await validator.validate(doc as unknown as object);
+    const result = await validator.validate(doc as unknown as Parameters<Validator["validate"]>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { register as registerCheck } from "./check.ts";
+import { register as registerVerify } from "./verify.ts";
 
 /** Every subcommand module exports `register(program)`; add new ones here. */
-const registrations: Array<(program: Command) => void> = [registerCheck];
+const registrations: Array<(program: Command) => void> = [registerCheck, registerVerify];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

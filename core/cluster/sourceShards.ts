@@ -80,6 +80,13 @@ export function watchTopology(
     try {
       const current = await discoverShards(seed, candidates);
       if (stopped) return;
+      // Mid-failover the failed master is gone and its replica not yet promoted: its slots have no
+      // master. Wait for coverage to come back, so the change reads as one failover (old → new)
+      // rather than a removal followed by an unrelated addition.
+      if (last && slotCount(current) < slotCount(last)) {
+        timer = setTimeout(() => void poll(), opts.intervalMs ?? 1000);
+        return;
+      }
       const change = last ? diffTopology(last, current) : null;
       last = current;
       if (change) await onChange(change);
@@ -95,6 +102,10 @@ export function watchTopology(
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+function slotCount(shards: ClusterShard[]): number {
+  return shards.reduce((n, s) => n + s.slots.reduce((m, [from, to]) => m + to - from + 1, 0), 0);
 }
 
 function overlaps(a: Array<[number, number]>, b: Array<[number, number]>): boolean {

@@ -11,6 +11,8 @@ export interface TargetFeatures {
   streamMetadata: boolean;
   createConsumer: boolean;
   hashFieldExpire: boolean;
+  /** FUNCTION LOAD (Redis 7.0+, every Valkey). */
+  functions: boolean;
 }
 
 export interface TargetInfo {
@@ -79,12 +81,13 @@ export function featuresFor(flavor: ServerFlavor, version: string): TargetFeatur
   const v = parseVersion(version);
   if (flavor === "valkey") {
     // Valkey forked from Redis 7.2.4: it has every 7.2 command; hash field TTLs arrived in 9.0.
-    return { streamMetadata: true, createConsumer: true, hashFieldExpire: atLeast(v, 9, 0) };
+    return { streamMetadata: true, createConsumer: true, hashFieldExpire: atLeast(v, 9, 0), functions: true };
   }
   return {
     streamMetadata: atLeast(v, 7, 0),
     createConsumer: atLeast(v, 6, 2),
     hashFieldExpire: atLeast(v, 7, 4),
+    functions: atLeast(v, 7, 0),
   };
 }
 
@@ -130,5 +133,6 @@ export function rewriteOptionsFor(
   target: TargetInfo,
   limits: Pick<RewriteOptions, "maxBytes" | "maxElements"> = {},
 ): RewriteOptions {
-  return { ...target.features, ...limits };
+  const { streamMetadata, createConsumer, hashFieldExpire } = target.features;
+  return { streamMetadata, createConsumer, hashFieldExpire, ...limits };
 }

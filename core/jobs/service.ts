@@ -276,6 +276,8 @@ export class JobService {
     );
     try {
       await this.deps.runner.start({ id: job.id, spec: job.spec }, { resume });
+      // The phase the runner reported while starting is stored before the caller reads the job.
+      await this.phaseChains.get(job.id);
     } catch (err) {
       await this.recordFailure(job.id, "start", job.state, err, true);
     }

@@ -18,7 +18,7 @@ import type { CommandTable } from "../commands/index.ts";
 import type { Batch } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { commandName, routingKeys } from "./clusterKeys.ts";
-import { applyPart, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
+import { applyPart, type MarkerCache, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
 import { NodePool, onNode, onSlot, type RouteOptions, type RouteStats } from "./clusterRoute.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
@@ -46,6 +46,7 @@ export class ClusterWriter implements TargetWriter {
   private readonly route: RouteOptions;
   /** MOVED/ASK redirects followed and retries (TRYAGAIN, CLUSTERDOWN, lost links) so far. */
   readonly stats: RouteStats = { moved: 0, ask: 0, retries: 0 };
+  private readonly markers: MarkerCache = new Map();
 
   private constructor(
     private readonly table: SlotTable,
@@ -142,6 +143,7 @@ export class ClusterWriter implements TargetWriter {
   }
 
   async removeMarkers(job: string): Promise<number> {
+    this.markers.clear();
     await this.table.refresh();
     const escaped = globEscape(job);
     const patterns = [`${globEscape(this.prefix)}${escaped}:*`, `${globEscape(this.prefix)}{*}${escaped}:*`];
@@ -195,7 +197,7 @@ export class ClusterWriter implements TargetWriter {
   ): Promise<PartResult> {
     const key = slotMarkerKey(this.prefix, batch.job, batch.shard, slot);
     return onSlot(this.table, this.pool, slot, this.route, (client, asking) =>
-      applyPart(client, asking, key, entries, floor),
+      applyPart(client, asking, key, entries, floor, this.markers),
     );
   }
 
@@ -222,6 +224,7 @@ export class ClusterWriter implements TargetWriter {
   private async broadcast(entry: Entry, shardKey: string, floor: MarkerState | null): Promise<number> {
     const name = commandName(entry.argv).toUpperCase();
     this.route.onWarn(`${name} from the source is applied to every master of the cluster target`);
+    this.markers.clear(); // a flush deletes slot markers behind the cache's back
     await this.table.refresh();
     const shardOwner = this.table.nodeFor(slotOf(shardKey));
     await Promise.all(

@@ -1,8 +1,12 @@
 /**
  * One slot's part of a batch, applied exactly once on the node that owns the slot:
- *   GET <slot marker>                     → drop entries already applied (slot marker or shard floor)
+ *   GET <slot marker>        (only when not cached) → drop entries already applied (slot marker or shard floor)
  *   [ASKING] WATCH <slot marker>
+ *   [ASKING] EVAL <guard> 1 <slot marker> <expected>
  *   [ASKING] MULTI, <commands…>, SET <slot marker> <last position>, EXEC
+ * The guard (shared with the standalone writer, see transaction.ts) touches the marker when it is
+ * not the value the entries were filtered against, which aborts this client's own EXEC: so the
+ * cached marker needs no GET round trip, and a marker moved before WATCH cannot slip through.
  * The WATCH…EXEC block is written in one tick on the node's single connection, so parts of other
  * slots never interleave with it (ioredis writes commands in call order; replies pipeline). ASKING
  * is repeated before MULTI because its flag survives only one command — or a whole transaction
@@ -14,6 +18,7 @@ import { commandName } from "./clusterKeys.ts";
 import type { Entry, Position } from "./clusterPlan.ts";
 import { classify, fatalCommand } from "./clusterRoute.ts";
 import { decodeMarker, encodeMarker, isApplied } from "./marker.ts";
+import { GUARD_SCRIPT } from "./transaction.ts";
 import type { MarkerState } from "./types.ts";
 
 export interface PartResult {
@@ -36,6 +41,9 @@ export function stateAt(pos: Position, db: number): MarkerState {
     : { replid: pos.replid, offset: pos.offset, seq: pos.seq, db };
 }
 
+/** Replies before the first command: WATCH, EVAL guard, MULTI. */
+const QUEUE_HEAD = 3;
+
 /** Retryable marker: the watched slot marker changed under us (another writer); re-read and retry. */
 class WatchAborted extends Error {
   constructor() {
@@ -43,20 +51,34 @@ class WatchAborted extends Error {
   }
 }
 
+/** Slot marker values as last read or written by this writer, by marker key. */
+export type MarkerCache = Map<string, MarkerState | null>;
+
 export async function applyPart(
   client: Redis,
   asking: boolean,
   markerKey: string,
   entries: readonly Entry[],
   floor: MarkerState | null,
+  cache: MarkerCache,
 ): Promise<PartResult> {
   const ask = (): void => {
     if (asking) void client.call("ASKING").catch(() => {});
   };
-  ask();
-  const slotMarker = decodeMarker((await client.getBuffer(markerKey)) as Buffer | null);
+  // Forget the cached value unless this attempt succeeds: any failure re-reads the marker.
+  const cached = cache.get(markerKey);
+  cache.delete(markerKey);
+  let slotMarker: MarkerState | null;
+  if (cached !== undefined) slotMarker = cached;
+  else {
+    ask();
+    slotMarker = decodeMarker((await client.getBuffer(markerKey)) as Buffer | null);
+  }
   const todo = entries.filter((e) => !isApplied(slotMarker, e.pos) && !isApplied(floor, e.pos));
-  if (todo.length === 0) return { applied: 0, positions: [], skipped: entries.length, errors: [] };
+  if (todo.length === 0) {
+    if (cached === undefined) cache.set(markerKey, slotMarker);
+    return { applied: 0, positions: [], skipped: entries.length, errors: [] };
+  }
   const last = todo[todo.length - 1]!;
 
   // Everything below is written synchronously: one contiguous block on the connection.
@@ -67,12 +89,15 @@ export async function applyPart(
     queued.push(reply);
     return reply;
   };
+  const next = stateAt(last.pos, 0);
   ask();
   send(["WATCH", markerKey]);
   ask();
+  send(["EVAL", GUARD_SCRIPT, "1", markerKey, slotMarker ? encodeMarker(slotMarker) : ""]);
+  ask();
   send(["MULTI"]);
   for (const entry of todo) send(entry.argv);
-  send(["SET", markerKey, encodeMarker(stateAt(last.pos, 0))]);
+  send(["SET", markerKey, encodeMarker(next)]);
   const exec = client.callBuffer("EXEC");
   const settled = await Promise.allSettled(queued);
   let result: unknown;
@@ -83,11 +108,12 @@ export async function applyPart(
     const refused = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
     const cause = refused ? refused.reason : err;
     if (classify(cause).kind !== "fatal") throw cause;
-    const index = settled.indexOf(refused as PromiseSettledResult<unknown>);
-    const argv = index >= 2 && index - 2 < todo.length ? todo[index - 2]!.argv : [Buffer.from("EXEC")];
+    const index = settled.indexOf(refused as PromiseSettledResult<unknown>) - QUEUE_HEAD;
+    const argv = index >= 0 && index < todo.length ? todo[index]!.argv : [Buffer.from("EXEC")];
     throw fatalCommand(commandName(argv), cause);
   }
   if (result === null) throw new WatchAborted();
+  cache.set(markerKey, next);
   const errors: string[] = [];
   if (Array.isArray(result)) {
     result.forEach((reply, i) => {

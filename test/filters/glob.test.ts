@@ -1,4 +1,5 @@
 /** compileGlob agrees with the real server's KEYS pattern matching (util.c stringmatchlen). */
+import fc from "fast-check";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileGlob } from "../../core/filters/glob.ts";
@@ -78,6 +79,26 @@ describe("Redis glob semantics", () => {
         .sort();
       expect(actual, `pattern ${pattern}`).toEqual(expected);
     }
+  });
+
+  it("agrees with KEYS on random patterns over glob metacharacters", async () => {
+    await client.select(1);
+    const alphabet = ["a", "b", "-", "^", "]", "[", "*", "?", "\\"];
+    const keys = fc.sample(fc.string({ unit: fc.constantFrom(...alphabet), minLength: 1, maxLength: 5 }), {
+      numRuns: 150,
+      seed: 7,
+    });
+    const unique = [...new Set(keys)];
+    for (const key of unique) await client.set(key, "1");
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 7 }), async (pattern) => {
+        const expected = (await client.keys(pattern)).sort();
+        const match = compileGlob(pattern);
+        expect(unique.filter((k) => match(Buffer.from(k))).sort(), `pattern ${pattern}`).toEqual(expected);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+    await client.select(0);
   });
 
   it("treats the empty key like Redis would", () => {

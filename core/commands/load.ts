@@ -130,10 +130,15 @@ function parseKeySpec(fields: Map<string, Reply>): KeySpec | null {
   };
 }
 
-/** movablekeys without key specs (pre-7.0) cannot be evaluated from first/last/step: keep ours. */
+/**
+ * Pre-7.0 replies cannot describe numkeys/keyword keys (those commands are flagged movablekeys) and
+ * have no subcommands (XGROUP CREATE, OBJECT ENCODING): keep the built-in specs for both.
+ */
 function mergeWithBuiltin(server: CommandSpec, builtin: CommandSpec | undefined): CommandSpec {
   if (!builtin) return server;
+  let merged = server;
   const hasSpecs = server.keySpecs.some((k) => "keyword" in k.begin || "keyNumIdx" in k.find);
-  if (server.flags.includes("movablekeys") && !hasSpecs) return { ...server, keySpecs: builtin.keySpecs };
-  return server;
+  if (server.flags.includes("movablekeys") && !hasSpecs) merged = { ...merged, keySpecs: builtin.keySpecs };
+  if (!server.subcommands && builtin.subcommands) merged = { ...merged, subcommands: builtin.subcommands };
+  return merged;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   builtinCommandTable,
   commandFlags,
+  commandTableFromReply,
   keyIndexes,
   loadCommandTable,
 } from "../../core/commands/index.ts";
@@ -111,6 +112,17 @@ describe("command key table", () => {
       }
       expect(keysOf(builtinCommandTable, sample), `builtin: ${sample.join(" ")}`).toEqual(expected);
       expect(keysOf(loaded, sample), `loaded: ${sample.join(" ")}`).toEqual(expected);
+    }
+  });
+
+  it("reads a pre-7.0 reply (no key specs): legacy ranges, built-in specs for movablekeys commands", async () => {
+    // A Redis 6.x COMMAND reply is the 7.0 one without tips, key specs and subcommands.
+    const reply = ((await client.call("COMMAND")) as unknown[][]).map((entry) => entry.slice(0, 7));
+    const legacy = commandTableFromReply(reply);
+    expect(legacy.commands.get("zunionstore")?.flags).toContain("movablekeys");
+    for (const sample of SAMPLES) {
+      const expected = keysOf(loaded, sample);
+      expect(keysOf(legacy, sample), `legacy: ${sample.join(" ")}`).toEqual(expected);
     }
   });
 

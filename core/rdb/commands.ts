@@ -23,6 +23,11 @@ export interface RewriteOptions {
   createConsumer?: boolean;
   /** Target has HPEXPIREAT (Redis 7.4+, Valkey 9+). Without it a hash field TTL is a FatalError. Default true. */
   hashFieldExpire?: boolean;
+  /**
+   * Current time (unix ms): hash fields whose TTL has passed are left out, as the source no longer
+   * serves them. Default: keep every field.
+   */
+  now?: () => number;
   /** Most elements (list items, members, field/value pairs) per command. Default 512. */
   maxElements?: number;
   /** Approximate most argument bytes per command. Default 1 MiB. */
@@ -209,10 +214,13 @@ function bounded(prefix: readonly Buffer[], elements: readonly Buffer[][], limit
 
 function hashToCommands(
   key: Buffer,
-  entries: readonly HashEntry[],
+  all: readonly HashEntry[],
   opts: RewriteOptions,
   limits: Limits,
 ): Buffer[][] {
+  const now = opts.now?.();
+  const entries =
+    now === undefined ? all : all.filter((e) => e.expireAtMs === undefined || e.expireAtMs > now);
   const out = bounded(
     [CMD.HSET, key],
     entries.map((e) => [e.field, e.value]),

@@ -95,8 +95,8 @@ export class SnapshotTranslator {
   private open: OpenBigKey | null = null;
 
   constructor(private readonly opts: SnapshotTranslatorOptions) {
-    this.rewrite = rewriteOptionsFor(opts.target, opts.limits);
     this.clock = opts.clock ?? systemClock;
+    this.rewrite = { ...rewriteOptionsFor(opts.target, opts.limits), now: () => this.clock.now() };
   }
 
   /** Commands for one event, in order. Throws FatalError for what the target cannot take. */

@@ -320,17 +320,15 @@ export class JobService {
       this.deps.runner
         .cutover(id, { timeoutMs: this.deps.cutoverTimeoutMs ?? 15 * 60_000 })
         .then(async (result) => {
-          const job = await this.load(id);
           const offsets = Object.entries(result.offsets)
             .map(([shard, offset]) => `${shard}@${offset}`)
             .join(", ");
           if (result.synced) {
-            const event: JobEvent = {
+            await this.record(id, {
               at: this.isoNow(),
               level: "info",
               message: `cutover: synced (${offsets})`,
-            };
-            await this.write(job, job.state, withEvent(job.status, event));
+            });
             await this.deps.runner.stop(id);
             // The runner reports completed too; writing it here makes `?wait=` see the final state.
             await this.applyPhase(id, "completed");
@@ -341,13 +339,26 @@ export class JobService {
               message: `cutover: lag did not reach 0 in time (${offsets}); the job keeps streaming`,
               advice: "stop writes to the source, then request the cutover again",
             };
-            await this.write(job, "streaming", withEvent(job.status, event));
+            await this.record(id, event, "streaming");
           }
         })
         .catch((err: unknown) => this.recordFailure(id, "cutover", "streaming", err))
         .finally(() => this.cutovers.delete(id));
     this.cutovers.set(id, running);
     return running;
+  }
+
+  /** Appends an event (and optionally moves the state), retrying writes that lost to progress reports. */
+  private async record(id: string, event: JobEvent, state?: JobState): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const job = await this.load(id);
+      try {
+        await this.write(job, state ?? job.state, withEvent(job.status, event));
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= MAX_RETRIES) throw err;
+      }
+    }
   }
 
   /** A runner call failed: record it; a start failure fails the job, others restore the state. */

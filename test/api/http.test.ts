@@ -99,6 +99,8 @@ describe("ferry serve over HTTP", () => {
       res.body!,
       (events) =>
         events.some((e) => e.event === "progress" && e.data.includes('"keysDone":500')) &&
+        // The state change is stored (and announced) after the progress report that caused it.
+        events.some((e) => e.event === "state" && e.data.includes('"state":"streaming"')) &&
         events.some((e) => e.event === "heartbeat"),
     );
     setTimeout(() => {

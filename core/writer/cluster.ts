@@ -10,17 +10,17 @@
  * - Barriers (FLUSHALL & co. on every master, emulated cross-slot RENAME/COPY/LMOVE) run after the
  *   parts before them, with the shard marker advanced first so a partial barrier replays safely.
  */
-import type { Redis } from "ioredis";
 import type { NodeAddr } from "../cluster/connect.ts";
 import { slotOf } from "../cluster/slots.ts";
 import { SlotTable } from "../cluster/slotTable.ts";
 import type { CommandTable } from "../commands/index.ts";
 import type { Batch } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
-import { commandName, routingKeys } from "./clusterKeys.ts";
+import { type BarrierContext, broadcast, emulateMove } from "./clusterBarriers.ts";
+import { routingKeys } from "./clusterKeys.ts";
 import { applyPart, type MarkerCache, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
-import { NodePool, onNode, onSlot, type RouteOptions, type RouteStats } from "./clusterRoute.ts";
+import { NodePool, onSlot, type RouteOptions, type RouteStats, withAsking } from "./clusterRoute.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
 
@@ -47,6 +47,7 @@ export class ClusterWriter implements TargetWriter {
   /** MOVED/ASK redirects followed and retries (TRYAGAIN, CLUSTERDOWN, lost links) so far. */
   readonly stats: RouteStats = { moved: 0, ask: 0, retries: 0 };
   private readonly markers: MarkerCache = new Map();
+  private readonly barriers: BarrierContext;
 
   private constructor(
     private readonly table: SlotTable,
@@ -59,6 +60,14 @@ export class ClusterWriter implements TargetWriter {
       retryTimeoutMs: opts.retryTimeoutMs ?? 60_000,
       onWarn: opts.onWarn ?? (() => {}),
       stats: this.stats,
+    };
+    this.barriers = {
+      table,
+      pool: this.pool,
+      route: this.route,
+      prefix: this.prefix,
+      markers: this.markers,
+      applySlot: (batch, slot, entries, floor) => this.applySlot(batch, slot, entries, floor),
     };
   }
 
@@ -100,8 +109,8 @@ export class ClusterWriter implements TargetWriter {
       }
       applied +=
         step.kind === "broadcast"
-          ? await this.broadcast(step.entry, shardKey, floor)
-          : await this.move(batch, step, floor);
+          ? await broadcast(this.barriers, step.entry, shardKey, floor)
+          : await emulateMove(this.barriers, batch, step, floor);
       floor = await this.advance(shardKey, floor, step.entry.pos);
       previous = step.entry;
     }
@@ -215,81 +224,6 @@ export class ClusterWriter implements TargetWriter {
     );
     return next;
   }
-
-  /**
-   * FLUSHALL/FLUSHDB/FUNCTION/SCRIPT on every master. A flush also wipes the markers on that node,
-   * so the node holding the shard marker rewrites it in the same transaction. Pinned to each node
-   * (not routed by slot): a MOVED must not send one master's broadcast to another.
-   */
-  private async broadcast(entry: Entry, shardKey: string, floor: MarkerState | null): Promise<number> {
-    const name = commandName(entry.argv).toUpperCase();
-    this.route.onWarn(`${name} from the source is applied to every master of the cluster target`);
-    this.markers.clear(); // a flush deletes slot markers behind the cache's back
-    await this.table.refresh();
-    const shardOwner = this.table.nodeFor(slotOf(shardKey));
-    await Promise.all(
-      this.table.masters().map((addr) =>
-        onNode(this.pool, addr, this.route, async (client) => {
-          const queued = [
-            client.call("MULTI"),
-            client.callBuffer(String(entry.argv[0]), ...entry.argv.slice(1)),
-          ];
-          if (addr === shardOwner && floor) queued.push(client.set(shardKey, encodeMarker(floor)));
-          const exec = client.call("EXEC");
-          const settled = await Promise.allSettled(queued);
-          const refused = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-          const result = await exec.catch((err: unknown) => {
-            throw refused ? refused.reason : err;
-          });
-          const error = (result as unknown[]).find((r) => r instanceof Error);
-          if (error) this.route.onWarn(`${name} on ${addr}: ${(error as Error).message}`);
-        }),
-      ),
-    );
-    return 1;
-  }
-
-  /** Emulated cross-slot two-key command: destination write from a read of the source, then source write. */
-  private async move(
-    batch: Batch,
-    step: Extract<Step, { kind: "move" }>,
-    floor: MarkerState | null,
-  ): Promise<number> {
-    const { entry, rule, src, dst } = step;
-    const dstKey = slotMarkerKey(this.prefix, batch.job, batch.shard, step.dstSlot);
-    let applied = 0;
-    const dstDone = await onSlot(this.table, this.pool, step.dstSlot, this.route, (client, asking) =>
-      withAsking(client, asking, () => client.getBuffer(dstKey)),
-    );
-    if (!isApplied(decodeMarker(dstDone as Buffer | null), entry.pos)) {
-      const replies = await onSlot(this.table, this.pool, step.srcSlot, this.route, (client, asking) =>
-        Promise.all(
-          rule
-            .read(src, entry.argv)
-            .map(([name, ...args]) =>
-              withAsking(client, asking, () => client.callBuffer(String(name), ...args)),
-            ),
-        ),
-      );
-      const argv = rule.dst(dst, replies, entry.argv);
-      if (argv)
-        applied = (await this.applySlot(batch, step.dstSlot, [{ argv, pos: entry.pos }], floor)).applied;
-      else
-        this.route.onWarn(
-          `${commandName(entry.argv).toUpperCase()} at offset ${entry.pos.offset}: source key missing on the target, nothing to move`,
-        );
-    }
-    const srcArgv = rule.src(src, entry.argv);
-    if (srcArgv)
-      applied += (await this.applySlot(batch, step.srcSlot, [{ argv: srcArgv, pos: entry.pos }], floor))
-        .applied;
-    return applied > 0 ? 1 : 0;
-  }
-}
-
-function withAsking<T>(client: Redis, asking: boolean, run: () => Promise<T>): Promise<T> {
-  if (asking) void client.call("ASKING").catch(() => {});
-  return run();
 }
 
 function batchEnd(batch: Batch): { pos: Position; db: number } {

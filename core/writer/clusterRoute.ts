@@ -170,9 +170,10 @@ function retryable(addr: string, err: unknown): RetryableError {
   );
 }
 
-/** A reply element of EXEC, or any reply, that is an error. */
-export function replyError(value: unknown): Error | null {
-  return value instanceof Error ? value : null;
+/** Prefix the next command with ASKING when following an ASK redirect. */
+export function withAsking<T>(client: Redis, asking: boolean, run: () => Promise<T>): Promise<T> {
+  if (asking) void client.call("ASKING").catch(() => {});
+  return run();
 }
 
 export function fatalCommand(name: string, err: unknown): FatalError {

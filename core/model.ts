@@ -58,6 +58,12 @@ export interface Batch extends ShardRef {
    * Absent: the db of the last command (or the marker's db when the batch is empty).
    */
   endDb?: number;
+  /**
+   * Stream batches: the offset this batch continues from (the previous batch's `last`, or the
+   * +CONTINUE / FULLRESYNC offset for the first). The writer refuses a batch whose predecessor is
+   * not applied yet, so a lost or reordered batch is retried instead of skipped for good.
+   */
+  after?: number;
 }
 
 /** Progress counters reported by a shard's pipeline (status endpoint, /metrics, API, console). */

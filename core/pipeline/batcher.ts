@@ -52,7 +52,7 @@ interface OpenBatch {
 type Mode =
   | { kind: "idle" }
   | { kind: "snapshot"; replid: string; offset: number }
-  | { kind: "stream"; replid: string };
+  | { kind: "stream"; replid: string; after: number | undefined };
 
 export class Batcher {
   private readonly maxCommands: number;
@@ -104,10 +104,13 @@ export class Batcher {
     return this.flush();
   }
 
-  /** Stream phase (after the snapshot, or right after `+CONTINUE`) for `replid`. */
-  async beginStream(replid: string): Promise<void> {
+  /**
+   * Stream phase for `replid`, continuing from `offset` (the `+CONTINUE` offset, or the FULLRESYNC
+   * offset after a snapshot): batches then carry `after`, which lets the writer detect a gap.
+   */
+  async beginStream(replid: string, offset?: number): Promise<void> {
     await this.flush();
-    this.mode = { kind: "stream", replid };
+    this.mode = { kind: "stream", replid, after: offset };
   }
 
   /** Same contract as ReplicaSink.commands: everything up to `endOffset` is covered, `db` is current there. */
@@ -194,6 +197,8 @@ export class Batcher {
     if (open.endDb !== undefined) batch.endDb = open.endDb;
     if (mode.kind === "snapshot") batch.snapshotOffset = mode.offset;
     else {
+      if (mode.after !== undefined) batch.after = mode.after;
+      mode.after = open.last;
       this.sealedOffset = Math.max(this.sealedOffset, open.last);
       if (open.commands.length === 0) this.lastOffsetOnlyAt = this.clock.now();
     }

@@ -19,7 +19,7 @@ import { FatalError, type FerryError, RetryableError } from "../errors.ts";
 import type { Batch, Command } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { TargetEmptiness } from "./emptiness.ts";
-import { DEFAULT_MARKER_PREFIX, decodeMarker, markerKey } from "./marker.ts";
+import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, markerKey } from "./marker.ts";
 import { classifyTargetError, isReplyError } from "./targetErrors.ts";
 import { type BatchPlan, type ExecLimits, planBatch, type WireTx, wireTransaction } from "./transaction.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
@@ -222,7 +222,9 @@ export class StandaloneWriter implements TargetWriter {
           job.reject(earlierFailed(job.batch));
           continue;
         }
+        let fresh = false;
         if (!this.expected.has(job.key)) {
+          fresh = true;
           try {
             this.expected.set(job.key, await this.getMarker(job.key));
           } catch (err) {
@@ -232,17 +234,27 @@ export class StandaloneWriter implements TargetWriter {
           }
           if (this.draining) break;
         }
+        const expected = this.expected.get(job.key) ?? null;
+        const plan = planBatch(job.batch, expected, this.limits);
+        if (plan.gap && !this.inflight.some((j) => j.key === job.key) && !fresh) {
+          // The cached marker may be behind the target's (another writer moved it): re-read once.
+          this.expected.delete(job.key);
+          continue;
+        }
         this.waiting.shift();
-        this.send(job);
+        if (plan.gap) {
+          this.fail(job, gapError(job.batch, expected));
+          continue;
+        }
+        this.send(job, plan);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private send(job: Job): void {
+  private send(job: Job, plan: BatchPlan): void {
     let marker = this.expected.get(job.key) ?? null;
-    const plan = planBatch(job.batch, marker, this.limits);
     job.plan = plan;
     if (plan.transactions.length === 0) {
       job.resolve({ applied: 0, skipped: plan.skipped, marker: plan.final });
@@ -378,6 +390,15 @@ function earlierFailed(batch: Batch): RetryableError {
   return new RetryableError(
     `not applied: an earlier batch of shard ${batch.shard} failed`,
     "redeliver this batch after the earlier one (the queue does this on nack)",
+  );
+}
+
+function gapError(batch: Batch, marker: MarkerState | null): RetryableError {
+  const at = marker ? encodeMarker(marker) : "none";
+  const from = batch.kind === "snapshot" ? `snapshot seq ${batch.first}` : `offset ${batch.after}`;
+  return new RetryableError(
+    `not applied: batch of shard ${batch.shard} continues from ${from} but the target's marker is at ${at}`,
+    "an earlier batch is missing or late; redeliver the batches of this shard in order",
   );
 }
 

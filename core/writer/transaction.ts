@@ -49,6 +49,22 @@ export interface BatchPlan {
   skipped: number;
   /** The marker once every transaction is applied. */
   final: MarkerState;
+  /** A batch before this one is not applied yet (lost or reordered): apply nothing, retry later. */
+  gap: boolean;
+}
+
+/**
+ * Does `marker` cover everything before `batch`? Snapshot seqs are contiguous from 1; stream
+ * batches say where they continue from (`after`). A marker of another history cannot be compared.
+ */
+export function followsMarker(batch: Batch, marker: MarkerState | null): boolean {
+  if (batch.kind === "snapshot") {
+    if (batch.first <= 1) return true;
+    const sameSnapshot = marker?.replid === batch.replid && marker.offset === batch.snapshotOffset;
+    return sameSnapshot && marker.seq !== undefined && marker.seq >= batch.first - 1;
+  }
+  if (batch.after === undefined || !marker || marker.replid !== batch.replid) return true;
+  return marker.offset >= batch.after;
 }
 
 function position(batch: Batch, command: Command): { replid: string; offset: number; seq?: number } {
@@ -85,8 +101,10 @@ export function planBatch(batch: Batch, marker: MarkerState | null, limits: Exec
     batch.kind === "snapshot"
       ? { replid: batch.replid, offset: final.offset, seq: batch.last }
       : { replid: batch.replid, offset: batch.last };
-  if (todo.length === 0 && isApplied(marker, endPosition))
-    return { transactions: [], skipped, final: marker! };
+  if (todo.length === 0 && isApplied(marker, endPosition)) {
+    return { transactions: [], skipped, final: marker!, gap: false };
+  }
+  if (!followsMarker(batch, marker)) return { transactions: [], skipped: 0, final, gap: true };
 
   const transactions: TxPlan[] = [];
   let current: Command[] = [];
@@ -117,7 +135,7 @@ export function planBatch(batch: Batch, marker: MarkerState | null, limits: Exec
     i = j;
   }
   cut(true);
-  return { transactions, skipped, final };
+  return { transactions, skipped, final, gap: false };
 }
 
 export interface WireTx {

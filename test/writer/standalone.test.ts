@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FatalError } from "../../core/errors.ts";
+import { FatalError, RetryableError } from "../../core/errors.ts";
 import type { Batch, Command } from "../../core/model.ts";
 import { createStandaloneWriter, type StandaloneWriter } from "../../core/writer/standalone.ts";
 import { type RedisProc, startRedis } from "../helpers/redis.ts";
@@ -131,6 +131,20 @@ describe("standalone writer: exactly-once apply", () => {
     } finally {
       await Promise.all(writers.map((w) => w.close()));
     }
+  });
+
+  it("refuses a batch whose predecessor is missing instead of skipping it later", async () => {
+    const job = "gap";
+    const b1 = { ...batch(job, cmds(0, [["INCR", "g"]]), 15), after: 0 }; // 10, trailing 15
+    const b2 = { ...batch(job, cmds(15, [["INCR", "g"]]), 25), after: 15 }; // 25
+    const b3 = { ...batch(job, cmds(25, [["INCR", "g"]]), 35), after: 25 }; // 35
+    await writer.apply(b1);
+    const lost = await writer.apply(b3).catch((e: unknown) => e); // b2 never arrived
+    expect(lost).toBeInstanceOf(RetryableError);
+    expect((lost as Error).message).toMatch(/continues from offset 25 .* marker is at .*:15:0/);
+    expect((await writer.apply(b2)).applied).toBe(1);
+    expect((await writer.apply(b3)).applied).toBe(1);
+    expect(await client.get("g")).toBe("3");
   });
 
   it("keeps a source transaction atomic and switches dbs, recording the end db", async () => {

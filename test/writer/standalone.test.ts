@@ -285,6 +285,31 @@ describe("standalone writer: target errors", () => {
     }
   });
 
+  it("RESTORE errors name the key: bad payload → rewrite path, BUSYKEY → existing key", async () => {
+    const target = await startRedis();
+    const w = await createStandaloneWriter({ target: { host: target.host, port: target.port } });
+    try {
+      const bad = await w
+        .apply(batch("rs", cmds(0, [["RESTORE", "user:1", 0, "not-a-dump-payload"]])))
+        .catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(FatalError);
+      expect((bad as FatalError).message).toMatch(/RESTORE payload of key "user:1"/);
+      expect((bad as FatalError).advice).toMatch(/rewrite/);
+
+      const client = target.client();
+      await client.set("user:2", "x");
+      const dump = await client.dumpBuffer("user:2");
+      const busy = await w
+        .apply({ ...batch("rs", [{ argv: [...buf("RESTORE", "user:2", 0), dump], db: 0, offset: 20 }]) })
+        .catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(FatalError);
+      expect((busy as FatalError).message).toMatch(/key "user:2" already exists/);
+    } finally {
+      await w.close();
+      await target.stop();
+    }
+  });
+
   it("READONLY replica → FatalError pointing at the master", async () => {
     const master = await startRedis();
     const replica = await startRedis({ replicaOf: master });

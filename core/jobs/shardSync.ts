@@ -1,0 +1,399 @@
+/**
+ * One source shard (one source master) of a job: a supervisor around ReplicaSession that turns the
+ * replication link into batches, and reconnects on every retryable fault, resuming by PSYNC.
+ *
+ *   session ─fullResync/rdbChunk─▶ RdbParser ─▶ SnapshotTranslator ─▶ Batcher.snapshot ─▶ queue
+ *           ─commands───────────▶ Filter ──────────────────────────▶ Batcher.stream   ─▶ queue
+ *
+ * Resume point (DESIGN.md "Exactly-once apply"): on the first connection the target's marker; after
+ * an in-process reconnect the last offset handed to the batcher (the queue still holds what was not
+ * applied, and the markers drop whatever arrives twice). A snapshot cut half-way restarts cleanly:
+ * its resume point is "none", so PSYNC ? -1 brings a new RDB.
+ */
+import type { CommandTable } from "../commands/table.ts";
+import { FatalError, FerryError, isRetryable } from "../errors.ts";
+import type { Filter } from "../filters/filter.ts";
+import type { Batch, Command, ShardProgress } from "../model.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { FerryMetrics } from "../observability/metrics.ts";
+import { Batcher } from "../pipeline/batcher.ts";
+import { LagTracker } from "../pipeline/lag.ts";
+import type { BatchQueue } from "../ports.ts";
+import { createRdbParser, type RdbParser } from "../rdb/parser.ts";
+import type { RdbEvent } from "../rdb/types.ts";
+import { LEGACY_REPLID, ReplicaSession } from "../replication/replicaSession.ts";
+import type { ContinueInfo, FullResyncInfo, RedisEndpoint, ReplicaSink } from "../replication/types.ts";
+import type { TargetInfo } from "../snapshot/target.ts";
+import { SnapshotTranslator } from "../snapshot/translator.ts";
+import type { ApplyResult, MarkerState } from "../writer/types.ts";
+import { backoffDelay, sleep } from "./backoff.ts";
+import type { SyncConfig } from "./syncConfig.ts";
+
+export interface ShardSyncDeps {
+  job: string;
+  shard: string;
+  endpoint: RedisEndpoint;
+  config: SyncConfig;
+  queue: BatchQueue;
+  filter: Filter;
+  commandTable: CommandTable;
+  target: TargetInfo;
+  log: Logger;
+  metrics: FerryMetrics;
+  /** The shard's marker on the target (where a restarted process resumes). */
+  readMarker(): Promise<MarkerState | null>;
+  /**
+   * Called before the first batch of a snapshot that replaces an earlier one (re-snapshot), once the
+   * queue holds nothing more of this shard: flush what the job wrote, or warn.
+   */
+  beforeResnapshot(reason: string): Promise<void>;
+}
+
+type Resume = { replid: string; offset: number; db: number } | null;
+
+export class ShardSync implements ReplicaSink {
+  readonly lag = new LagTracker();
+  private readonly batcher: Batcher;
+  private session: ReplicaSession | null = null;
+  private stopping = false;
+  private readonly stopSignal = new AbortController();
+  private phase: ShardProgress["phase"] = "connecting";
+  private replid: string | null = null;
+  /** Where the stream stands after what was handed to the batcher (in-process resume point). */
+  private handed: Resume = null;
+  private snapshotOffset = 0;
+  private seq = 0;
+  private parser: RdbParser | null = null;
+  private translator: SnapshotTranslator | null = null;
+  private readonly events: RdbEvent[] = [];
+  /** Snapshots fully applied on the target in this process (the first one is not a re-snapshot). */
+  private snapshotsStarted = 0;
+  private hadMarkerAtStart = false;
+  private snapshotBytesTotal: number | null = null;
+  private snapshotBytesDone = 0;
+  private keysDone = 0;
+  private reconnects = 0;
+  private lastError: string | null = null;
+  private sealedSnapshotLast = 0;
+  private snapshotApplied = true;
+  /** Batches sealed vs applied, to know when the queue holds nothing more of this shard. */
+  private appliedBatches = 0;
+  private readonly drainWaiters: Array<() => void> = [];
+  private readonly syncedWaiters: Array<{ atLeast: number; resolve: () => void }> = [];
+
+  constructor(private readonly deps: ShardSyncDeps) {
+    const { config } = deps;
+    this.batcher = new Batcher({
+      job: deps.job,
+      shard: deps.shard,
+      queue: deps.queue,
+      maxCommands: config.batch.maxCommands,
+      maxBytes: config.batch.maxBytes,
+      maxAgeMs: config.batch.maxDelayMs,
+    });
+  }
+
+  /** Replicate until stop() or a fatal error (rejects with it). */
+  async run(): Promise<void> {
+    const marker = await this.deps.readMarker();
+    this.hadMarkerAtStart = marker !== null;
+    let resume: Resume = null;
+    if (marker && marker.seq === undefined && marker.replid !== LEGACY_REPLID) {
+      resume = { replid: marker.replid, offset: marker.offset, db: marker.db };
+      this.deps.log.info(
+        { shard: this.deps.shard, replid: marker.replid, offset: marker.offset },
+        "resuming from the target's marker",
+      );
+    } else if (marker?.seq !== undefined) {
+      this.deps.log.warn(
+        { shard: this.deps.shard },
+        "the previous run stopped during a snapshot: taking a new one",
+      );
+    }
+    if (!resume && this.deps.config.mode === "incremental-only") {
+      this.deps.log.warn(
+        { shard: this.deps.shard },
+        "incremental-only without a resume point: the snapshot is read but not applied",
+      );
+    }
+    this.lag.reset(resume?.offset ?? 0);
+    let attempt = 0;
+    while (!this.stopping) {
+      const session = new ReplicaSession(
+        {
+          endpoint: this.deps.endpoint,
+          psyncCommand: this.deps.config.psyncCommand,
+          readTimeoutMs: this.deps.config.readTimeoutMs,
+          ...(resume ? { resume } : {}),
+        },
+        this,
+      );
+      this.session = session;
+      const connectedAt = Date.now();
+      try {
+        await session.run();
+        if (this.stopping) break;
+      } catch (err) {
+        if (this.stopping) break;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        if (!isRetryable(err)) {
+          this.phase = "failed";
+          this.deps.metrics.errors.inc({ job: this.deps.job, shard: this.deps.shard, kind: "fatal" });
+          throw err;
+        }
+        this.deps.metrics.errors.inc({ job: this.deps.job, shard: this.deps.shard, kind: "retryable" });
+      }
+      // A link that streamed for a while was healthy: start the backoff over.
+      if (Date.now() - connectedAt > 30_000) attempt = 0;
+      resume = await this.resumePoint();
+      this.reconnects++;
+      this.deps.metrics.reconnects.inc({
+        job: this.deps.job,
+        shard: this.deps.shard,
+        reason: this.phaseReason(),
+      });
+      const delay = backoffDelay(attempt++, this.deps.config.backoff.baseMs, this.deps.config.backoff.maxMs);
+      this.deps.log.warn(
+        {
+          shard: this.deps.shard,
+          error: this.lastError,
+          retryInMs: delay,
+          resume: resume ? resume.offset : "full resync",
+        },
+        "replication link lost; reconnecting",
+      );
+      this.phase = "connecting";
+      await sleep(delay, this.stopSignal.signal);
+    }
+    await this.batcher.close();
+    this.phase = "stopped";
+  }
+
+  /** Stop reading from the source; what was read is flushed to the queue. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopSignal.abort();
+    await this.session?.close();
+  }
+
+  private phaseReason(): string {
+    return this.phase === "snapshot" ? "snapshot" : "stream";
+  }
+
+  private async resumePoint(): Promise<Resume> {
+    try {
+      await this.batcher.flush();
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+    }
+    if (this.phase === "snapshot" || this.handed === null) {
+      // Interrupted snapshot (or none yet): resume from the marker if it is in stream form.
+      const marker = await this.deps.readMarker().catch(() => null);
+      if (
+        this.phase !== "snapshot" &&
+        marker &&
+        marker.seq === undefined &&
+        marker.replid !== LEGACY_REPLID
+      ) {
+        return { replid: marker.replid, offset: marker.offset, db: marker.db };
+      }
+      return null;
+    }
+    return this.handed.replid === LEGACY_REPLID ? null : this.handed;
+  }
+
+  // ── ReplicaSink ────────────────────────────────────────────────────────────────────────────
+
+  async fullResync(info: FullResyncInfo): Promise<void> {
+    const resnapshot = this.snapshotsStarted > 0 || this.hadMarkerAtStart;
+    this.snapshotsStarted++;
+    this.deps.metrics.fullResyncs.inc({ job: this.deps.job, shard: this.deps.shard });
+    this.deps.log.info(
+      {
+        shard: this.deps.shard,
+        replid: info.replid,
+        offset: info.offset,
+        rdbBytes: info.rdbSize ?? "diskless",
+      },
+      resnapshot
+        ? "full resync: the source could not continue from our offset, taking a new snapshot"
+        : "full resync: streaming the snapshot",
+    );
+    this.phase = "snapshot";
+    this.replid = info.replid;
+    this.handed = null;
+    this.snapshotOffset = info.offset;
+    this.seq = 0;
+    this.snapshotBytesTotal = info.rdbSize;
+    this.snapshotBytesDone = 0;
+    this.keysDone = 0;
+    this.snapshotApplied = false;
+    this.lag.reset(info.offset);
+    if (resnapshot) {
+      await this.drained();
+      await this.deps.beforeResnapshot(`full resync of shard ${this.deps.shard}`);
+    }
+    this.translator = new SnapshotTranslator({ target: this.deps.target, filter: this.deps.filter });
+    this.parser = createRdbParser(
+      { captureRaw: true, bigKeyThreshold: this.deps.config.bigKeyThreshold, modules: "capture" },
+      (event) => this.events.push(event),
+    );
+    await this.batcher.beginSnapshot(info.replid, info.offset);
+  }
+
+  async rdbChunk(chunk: Buffer): Promise<void> {
+    this.snapshotBytesDone += chunk.length;
+    this.deps.metrics.snapshotBytes.inc({ job: this.deps.job, shard: this.deps.shard }, chunk.length);
+    this.parser!.write(chunk);
+    await this.flushEvents();
+  }
+
+  async rdbEnd(): Promise<void> {
+    this.parser!.end();
+    await this.flushEvents();
+    await this.batcher.endSnapshot();
+    this.sealedSnapshotLast = this.seq;
+    if (this.seq === 0) this.snapshotApplied = true;
+    const counters = this.translator!.counters;
+    this.deps.log.info(
+      {
+        shard: this.deps.shard,
+        keys: counters.keys,
+        restored: counters.restored,
+        rewritten: counters.rewritten,
+        bigKeys: counters.bigKeys,
+        skippedExpired: counters.skippedExpired,
+        filtered: counters.filtered,
+      },
+      "snapshot read; applying the rest and then the live stream",
+    );
+    this.parser = null;
+    // The stream continues right after the snapshot's offset; an offset-only batch switches the
+    // marker to its stream form even when the source is idle.
+    this.phase = "streaming";
+    this.handed = { replid: this.replid!, offset: this.snapshotOffset, db: 0 };
+    await this.batcher.beginStream(this.replid!);
+    await this.batcher.stream([], this.snapshotOffset, 0);
+  }
+
+  async continued(info: ContinueInfo): Promise<void> {
+    this.deps.log.info(
+      { shard: this.deps.shard, replid: info.replid, offset: info.offset, replidChanged: info.replidChanged },
+      "partial resync: continuing from our offset (no snapshot needed)",
+    );
+    this.phase = "streaming";
+    this.replid = info.replid;
+    this.handed = { replid: info.replid, offset: info.offset, db: this.session?.db ?? 0 };
+    await this.batcher.beginStream(info.replid);
+  }
+
+  async commands(commands: Command[], endOffset: number, db: number): Promise<void> {
+    this.lag.received(endOffset);
+    const kept: Command[] = [];
+    if (!(this.deps.config.mode === "full-only" && this.snapshotsStarted > 0)) {
+      for (const command of commands) {
+        const mapped = this.deps.filter.command(command, this.deps.commandTable);
+        if (mapped) kept.push(mapped);
+      }
+    }
+    this.handed = { replid: this.replid!, offset: endOffset, db };
+    await this.batcher.stream(kept, endOffset, db);
+  }
+
+  private async flushEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    const out: Command[] = [];
+    const apply = this.deps.config.mode !== "incremental-only" || this.hadMarkerAtStart;
+    for (const event of this.events.splice(0)) {
+      if (event.kind === "key" || event.kind === "key-end") this.keysDone++;
+      if (!apply) continue;
+      for (const command of this.translator!.translate(event)) {
+        out.push({ argv: command.argv, db: command.db, offset: this.snapshotOffset, seq: ++this.seq });
+      }
+    }
+    this.deps.metrics.snapshotKeys.inc({ job: this.deps.job, shard: this.deps.shard }, 0);
+    if (out.length > 0) await this.batcher.snapshot(out);
+  }
+
+  // ── apply side ─────────────────────────────────────────────────────────────────────────────
+
+  /** The apply loop applied one of this shard's batches. */
+  onApplied(batch: Batch, result: ApplyResult): void {
+    this.appliedBatches++;
+    const labels = { job: this.deps.job, shard: this.deps.shard };
+    this.deps.metrics.appliedCommands.inc(labels, result.applied);
+    if (batch.kind === "snapshot") {
+      if (batch.last >= this.sealedSnapshotLast && this.parser === null) this.snapshotApplied = true;
+    } else {
+      this.snapshotApplied = true;
+      this.lag.applied(batch.last, result.applied);
+      this.session?.setAppliedOffset(batch.last);
+      this.deps.metrics.appliedOffset.set(labels, batch.last);
+    }
+    if (this.appliedBatches >= this.batcher.sealedBatches)
+      for (const wake of this.drainWaiters.splice(0)) wake();
+    const applied = this.lag.snapshot().appliedOffset;
+    for (let i = this.syncedWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.syncedWaiters[i]!;
+      if (this.snapshotApplied && applied >= waiter.atLeast) {
+        this.syncedWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** Resolves once every batch this shard sealed has been applied. */
+  drained(): Promise<void> {
+    if (this.appliedBatches >= this.batcher.sealedBatches) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Resolves once the snapshot is applied and the applied offset reached `offset`. */
+  syncedTo(offset: number): Promise<void> {
+    if (this.snapshotApplied && this.phase === "streaming" && this.lag.snapshot().appliedOffset >= offset) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.syncedWaiters.push({ atLeast: offset, resolve }));
+  }
+
+  /** True once the latest snapshot is applied and the shard streams. */
+  get streaming(): boolean {
+    return this.phase === "streaming" && this.snapshotApplied;
+  }
+
+  sourceOffset(offset: number): void {
+    this.lag.source(offset);
+    this.deps.metrics.sourceOffset.set({ job: this.deps.job, shard: this.deps.shard }, offset);
+  }
+
+  progress(): ShardProgress {
+    const lag = this.lag.snapshot();
+    const labels = { job: this.deps.job, shard: this.deps.shard };
+    this.deps.metrics.lagBytes.set(labels, lag.lagBytes);
+    this.deps.metrics.lagSeconds.set(labels, lag.lagSeconds);
+    return {
+      shard: this.deps.shard,
+      address: `${this.deps.endpoint.host}:${this.deps.endpoint.port}`,
+      phase: this.phase === "streaming" && !this.snapshotApplied ? "snapshot" : this.phase,
+      replid: this.replid,
+      receivedOffset: lag.receivedOffset,
+      appliedOffset: lag.appliedOffset,
+      sourceOffset: lag.sourceOffset,
+      lagBytes: lag.lagBytes,
+      lagSeconds: lag.lagSeconds,
+      opsPerSecond: lag.opsPerSecond,
+      snapshotBytesDone: this.snapshotBytesDone,
+      snapshotBytesTotal: this.snapshotBytesTotal,
+      keysDone: this.keysDone,
+      reconnects: this.reconnects,
+      lastError: this.lastError,
+    };
+  }
+}
+
+export function describeError(err: unknown): { message: string; advice?: string } {
+  if (err instanceof FerryError)
+    return err.advice ? { message: err.message, advice: err.advice } : { message: err.message };
+  if (err instanceof FatalError) return { message: err.message };
+  return { message: err instanceof Error ? err.message : String(err) };
+}

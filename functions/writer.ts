@@ -13,7 +13,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { DynamoJobStore } from "../core/adapters/dynamodb/jobStore.ts";
 import { DynamoOffsetStore } from "../core/adapters/dynamodb/offsetStore.ts";
-import { FatalError, FerryError, RetryableError } from "../core/errors.ts";
+import { FatalError, FerryError } from "../core/errors.ts";
 import type { JobSpec } from "../core/jobs/spec.ts";
 import type { OffsetStore } from "../core/ports.ts";
 import { decodeBatch } from "../core/wire/decode.ts";
@@ -34,14 +34,9 @@ export function createWriterHandler(deps: WriterDeps): WriterHandler {
   const applyRecord = async (record: SQSRecord): Promise<void> => {
     const batch = decodeBatch(record.body);
     const writer = await deps.writers.forJob(batch.job);
-    let result: Awaited<ReturnType<typeof writer.apply>>;
-    try {
-      result = await writer.apply(batch);
-    } catch (err) {
-      // A broken connection poisons the cached writer; the redelivery reconnects.
-      if (err instanceof RetryableError) await deps.writers.evict(batch.job);
-      throw err;
-    }
+    // Errors propagate: the record (and the rest of its group) is reported failed and redelivered.
+    // The cached writer stays: ioredis reconnects on its own, and a gap/abort is not a broken link.
+    const result = await writer.apply(batch);
     // While a snapshot is applied the marker holds the FULLRESYNC offset plus a seq: recording that
     // offset would let a restarted replicator PSYNC past the unapplied rest of the snapshot.
     if (result.marker.seq === undefined) {

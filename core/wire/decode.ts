@@ -43,11 +43,13 @@ function readPayload(r: Reader): Batch {
   const last = r.uvar();
   const bytes = r.uvar();
   const optional = r.u8();
-  if ((optional & ~(OPTIONAL_FIELDS.snapshotOffset | OPTIONAL_FIELDS.endDb)) !== 0) {
+  const known = OPTIONAL_FIELDS.snapshotOffset | OPTIONAL_FIELDS.endDb | OPTIONAL_FIELDS.after;
+  if ((optional & ~known) !== 0) {
     throw new FatalError(`batch message has unknown optional fields ${optional}`, DLQ_ADVICE);
   }
   const snapshotOffset = optional & OPTIONAL_FIELDS.snapshotOffset ? r.uvar() : undefined;
   const endDb = optional & OPTIONAL_FIELDS.endDb ? r.uvar() : undefined;
+  const after = optional & OPTIONAL_FIELDS.after ? r.uvar() : undefined;
   const count = r.uvar();
   const commands: Command[] = [];
   for (let i = 0; i < count; i++) {
@@ -64,5 +66,6 @@ function readPayload(r: Reader): Batch {
   const batch: Batch = { job, shard, replid, kind, first, last, commands, bytes };
   if (snapshotOffset !== undefined) batch.snapshotOffset = snapshotOffset;
   if (endDb !== undefined) batch.endDb = endDb;
+  if (after !== undefined) batch.after = after;
   return batch;
 }

@@ -46,6 +46,7 @@ function headSize(batch: Batch): number {
     1 +
     (batch.snapshotOffset === undefined ? 0 : uvarSize(batch.snapshotOffset)) +
     (batch.endDb === undefined ? 0 : uvarSize(batch.endDb)) +
+    (batch.after === undefined ? 0 : uvarSize(batch.after)) +
     uvarSize(batch.commands.length)
   );
 }
@@ -64,10 +65,12 @@ export function encodePayload(batch: Batch): Buffer {
   w.uvar(batch.bytes);
   w.u8(
     (batch.snapshotOffset === undefined ? 0 : OPTIONAL_FIELDS.snapshotOffset) |
-      (batch.endDb === undefined ? 0 : OPTIONAL_FIELDS.endDb),
+      (batch.endDb === undefined ? 0 : OPTIONAL_FIELDS.endDb) |
+      (batch.after === undefined ? 0 : OPTIONAL_FIELDS.after),
   );
   if (batch.snapshotOffset !== undefined) w.uvar(batch.snapshotOffset);
   if (batch.endDb !== undefined) w.uvar(batch.endDb);
+  if (batch.after !== undefined) w.uvar(batch.after);
   w.uvar(batch.commands.length);
   for (const command of batch.commands) {
     const flags =
@@ -115,9 +118,10 @@ function units(commands: Command[]): Command[][] {
 
 /**
  * One part of a split batch. Only the last part keeps `endDb`: an earlier part ends at its own last
- * command, whose db is what an absent `endDb` means.
+ * command, whose db is what an absent `endDb` means. `after` chains: the first part continues from
+ * the batch's `after`, each later part from the part before it, so the writer's gap check holds.
  */
-function part(batch: Batch, commands: Command[]): Batch {
+function part(batch: Batch, commands: Command[], after: number | undefined): Batch {
   const firstCommand = commands[0]!;
   const lastCommand = commands.at(-1)!;
   const position = (c: Command): number => (batch.kind === "snapshot" ? (c.seq ?? c.offset) : c.offset);
@@ -135,6 +139,7 @@ function part(batch: Batch, commands: Command[]): Batch {
   };
   if (batch.snapshotOffset !== undefined) out.snapshotOffset = batch.snapshotOffset;
   if (batch.endDb !== undefined && lastCommand === batch.commands.at(-1)) out.endDb = batch.endDb;
+  if (after !== undefined) out.after = after;
   return out;
 }
 
@@ -166,8 +171,10 @@ export function encodeBatchParts(batch: Batch, options: EncodeOptions = {}): Enc
   // Pack by uncompressed size (an upper bound, so every packed part fits), then frame each part.
   const budget = Math.floor(maxBytes / 4) * 3 - WIRE_HEADER_BYTES - headSize(batch);
   const parts: EncodedPart[] = [];
+  let after = batch.after;
   const emit = (commands: Command[]): void => {
-    const p = part(batch, commands);
+    const p = part(batch, commands, after);
+    if (after !== undefined) after = p.last;
     const body = frame(encodePayload(p), compress);
     if (body.length > maxBytes) throw tooBig(batch, commands, body.length, maxBytes);
     parts.push({ body, first: p.first, last: p.last });

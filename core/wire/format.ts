@@ -6,7 +6,8 @@
  *   magic "RF" | version u8 | flags u8 | payload (gzip'd when FLAGS.gzip)
  *
  * payload = job str | shard str | replid str | kind u8 | first uvar | last uvar | bytes uvar
- *           | optional u8 (OPTIONAL_FIELDS bits) | [snapshotOffset uvar] | [endDb uvar] | count uvar | command*
+ *           | optional u8 (OPTIONAL_FIELDS bits) | [snapshotOffset uvar] | [endDb uvar]
+ *           | [after uvar] | count uvar | command*
  * command = cflags u8 | offset uvar | db uvar | [seq uvar] | [txn uvar] | argc uvar | (len uvar, bytes)*
  *
  * `uvar` is unsigned LEB128 computed with arithmetic, not bit ops, so offsets up to 2^53 survive
@@ -25,6 +26,7 @@ export const FLAGS = {
 export const OPTIONAL_FIELDS = {
   snapshotOffset: 0b0000_0001,
   endDb: 0b0000_0010,
+  after: 0b0000_0100,
 } as const;
 
 export const COMMAND_FLAGS = {

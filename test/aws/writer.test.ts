@@ -184,6 +184,20 @@ describe("writer Lambda handler", () => {
     expect((await offsets.get("job-b", "ooo"))?.offset).toBe(5003);
   });
 
+  it("a batch delivered before its predecessor is applied fails (gap check) and applies once redelivered in order", async () => {
+    const first = recordOf({ ...batch("job-a", "gap", [cmd(710, "RPUSH", "gap:list", "1")]), after: 700 });
+    const second = recordOf({ ...batch("job-a", "gap", [cmd(720, "RPUSH", "gap:list", "2")]), after: 710 });
+    await handler(event(recordOf({ ...batch("job-a", "gap", [cmd(700, "RPUSH", "gap:list", "0")]) })));
+    // The first batch is lost for now (still in flight elsewhere); the second must not skip it.
+    expect(await handler(event(second))).toEqual({
+      batchItemFailures: [{ itemIdentifier: second.messageId }],
+    });
+    expect(await redis.lrange("gap:list", 0, -1)).toEqual(["0"]);
+    expect(await handler(event(first, second))).toEqual({ batchItemFailures: [] });
+    expect(await redis.lrange("gap:list", 0, -1)).toEqual(["0", "1", "2"]);
+    expect((await offsets.get("job-a", "gap"))?.offset).toBe(720);
+  });
+
   it("snapshot batches do not move the OffsetStore (a resume must not skip the rest of the snapshot)", async () => {
     const snap: Batch = {
       job: "job-b",

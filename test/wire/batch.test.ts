@@ -31,6 +31,7 @@ const batch: fc.Arbitrary<Batch> = fc
       last: offset,
       snapshotOffset: offset,
       endDb: fc.nat({ max: 15 }),
+      after: offset,
       commands: fc.array(command, { maxLength: 20 }),
       bytes: fc.nat(),
     },
@@ -91,7 +92,7 @@ describe("batch wire format", () => {
               commands.push(c);
             }
           });
-          const b: Batch = { ...streamBatch(commands), endDb: 7 };
+          const b: Batch = { ...streamBatch(commands), endDb: 7, after: 1000 };
           // Random bytes do not compress, so the raw size decides.
           const bodies = encodeBatch(b, { maxBytes, compress: false });
           const parts = bodies.map(decodeBatch);
@@ -105,6 +106,9 @@ describe("batch wire format", () => {
           // The db after the batch belongs to its end only; earlier parts end at their last command.
           expect(parts.at(-1)!.endDb).toBe(7);
           for (const p of parts.slice(0, -1)) expect(p.endDb).toBeUndefined();
+          // Each part continues from the one before it (the writer's gap check).
+          expect(parts[0]!.after).toBe(1000);
+          for (let i = 1; i < parts.length; i++) expect(parts[i]!.after).toBe(parts[i - 1]!.last);
           // A txn id appears in exactly one part.
           const txnPart = new Map<number, number>();
           parts.forEach((p, i) => {

@@ -66,6 +66,31 @@ describe("batch wire format", () => {
     );
   });
 
+  it("carries every Batch field (Required<Batch>: a new field in core/model.ts fails to compile here)", () => {
+    const full: Required<Batch> = {
+      job: "j",
+      shard: "s",
+      replid: "r".repeat(40),
+      kind: "stream",
+      first: 2 ** 33,
+      last: 2 ** 33 + 5,
+      snapshotOffset: 17,
+      commands: [
+        {
+          argv: [Buffer.from("SET"), Buffer.from("k"), Buffer.from([0, 255])],
+          db: 3,
+          offset: 2 ** 33 + 5,
+          seq: 1,
+          txn: 4,
+        },
+      ],
+      bytes: 9,
+      endDb: 3,
+      after: 2 ** 33 - 1,
+    };
+    expect(decodeBatch(encodeBatch(full)[0]!)).toEqual(full);
+  });
+
   it("splits at command boundaries, never inside a txn, and every part fits the cap", () => {
     fc.assert(
       fc.property(

@@ -20,7 +20,8 @@ import type { Batch, Command } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { TargetEmptiness } from "./emptiness.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, markerKey } from "./marker.ts";
-import { classifyTargetError, isReplyError } from "./targetErrors.ts";
+import { analyze, type Outcome, type Settled, settle } from "./replies.ts";
+import { classifyTargetError } from "./targetErrors.ts";
 import { type BatchPlan, type ExecLimits, planBatch, type WireTx, wireTransaction } from "./transaction.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
 
@@ -44,13 +45,6 @@ export interface StandaloneWriterOptions {
   onCommandError?: (error: FerryError, command: Command) => void;
   connect?: ConnectOptions;
 }
-
-type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-type Outcome =
-  | { kind: "applied"; errors: Array<{ error: FerryError; command: Command }> }
-  | { kind: "aborted" }
-  | { kind: "failed"; error: FerryError };
 
 interface Job {
   batch: Batch;
@@ -348,42 +342,6 @@ export class StandaloneWriter implements TargetWriter {
     this.draining = this.draining || this.inflight.length > 0;
     job.reject(err instanceof FatalError || err instanceof RetryableError ? err : classifyTargetError(err));
   }
-}
-
-function settle(promise: Promise<unknown>): Promise<Settled> {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
-
-function analyze(wire: WireTx, replies: Settled[]): Outcome {
-  for (let i = 0; i <= wire.multiAt; i++) {
-    const reply = replies[i]!;
-    if (!reply.ok) return { kind: "failed", error: classifyTargetError(reply.error, wire.argv[i]) };
-  }
-  const exec = replies[wire.execAt]!;
-  if (!exec.ok) {
-    // EXECABORT: a command was refused when queued (OOM, wrong arity…): report that one.
-    for (let q = 0; q < wire.queued.length; q++) {
-      const reply = replies[wire.multiAt + 1 + q]!;
-      if (!reply.ok)
-        return { kind: "failed", error: classifyTargetError(reply.error, wire.argv[wire.multiAt + 1 + q]) };
-    }
-    return { kind: "failed", error: classifyTargetError(exec.error, wire.argv[wire.execAt]) };
-  }
-  if (exec.value === null) return { kind: "aborted" };
-  const results = exec.value as unknown[];
-  const errors: Array<{ error: FerryError; command: Command }> = [];
-  for (let q = 0; q < results.length; q++) {
-    const value = results[q];
-    if (!isReplyError(value)) continue;
-    const command = wire.queued[q];
-    const error = classifyTargetError(value, wire.argv[wire.multiAt + 1 + q]);
-    if (!command) return { kind: "failed", error }; // SELECT or the marker SET itself failed
-    errors.push({ error, command });
-  }
-  return { kind: "applied", errors };
 }
 
 function earlierFailed(batch: Batch): RetryableError {

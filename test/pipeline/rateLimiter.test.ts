@@ -6,7 +6,12 @@ import { formatSize, parseSize } from "../../core/pipeline/size.ts";
 /** A clock that only moves when the limiter sleeps: measures the schedule exactly. */
 function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<void> } {
   let t = 0;
-  return { now: () => t, sleep: async (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+    },
+  };
 }
 
 describe("RateLimiter", () => {

@@ -66,7 +66,14 @@ describe("batch wire format", () => {
     );
   });
 
-  it("carries every Batch field (Required<Batch>: a new field in core/model.ts fails to compile here)", () => {
+  it("carries every Batch field (Required<Batch/Command>: a new field in core/model.ts fails to compile here)", () => {
+    const command: Required<Command> = {
+      argv: [Buffer.from("SET"), Buffer.from("k"), Buffer.from([0, 255])],
+      db: 3,
+      offset: 2 ** 33 + 5,
+      seq: 1,
+      txn: 4,
+    };
     const full: Required<Batch> = {
       job: "j",
       shard: "s",
@@ -75,15 +82,7 @@ describe("batch wire format", () => {
       first: 2 ** 33,
       last: 2 ** 33 + 5,
       snapshotOffset: 17,
-      commands: [
-        {
-          argv: [Buffer.from("SET"), Buffer.from("k"), Buffer.from([0, 255])],
-          db: 3,
-          offset: 2 ** 33 + 5,
-          seq: 1,
-          txn: 4,
-        },
-      ],
+      commands: [command],
       bytes: 9,
       endDb: 3,
       after: 2 ** 33 - 1,

@@ -114,6 +114,8 @@ export default $config({
         ...tableEnv,
         FERRY_QUEUE_URL: queue.url,
         FERRY_FINISHED_TTL_DAYS: String(JOBS.finishedTtlDays),
+        // The function URL authorises callers (SigV4); functions/api.ts then checks no bearer key.
+        FERRY_API_AUTH: "iam",
       },
       permissions: policies.apiPermissions({ jobs: jobs.arn, offsets: offsets.arn }),
     });

@@ -71,9 +71,9 @@ export class SqsBatchQueue implements BatchQueue {
       this.options.client.send(
         new ReceiveMessageCommand({
           QueueUrl: this.options.queueUrl,
-          // Always ask for the most: messages of a withheld group must not crowd out other groups
-          // (a backend that does not withhold in-flight groups would return them first every time).
-          MaxNumberOfMessages: MAX_RECEIVE,
+          // Never more than the caller takes: releasing extras would bump their receive count and
+          // push healthy messages towards the DLQ (maxReceiveCount).
+          MaxNumberOfMessages: Math.max(1, Math.min(MAX_RECEIVE, max)),
           WaitTimeSeconds: Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.ceil(waitMs / 1000))),
           // MessageGroupId/SequenceNumber; the deprecated AttributeNames too, for emulators that
           // only read that one.

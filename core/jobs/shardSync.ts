@@ -272,7 +272,7 @@ export class ShardSync implements ReplicaSink {
     // marker to its stream form even when the source is idle.
     this.phase = "streaming";
     this.handed = { replid: this.replid!, offset: this.snapshotOffset, db: 0 };
-    await this.batcher.beginStream(this.replid!);
+    await this.batcher.beginStream(this.replid!, this.snapshotOffset);
     await this.batcher.stream([], this.snapshotOffset, 0);
   }
 
@@ -284,7 +284,7 @@ export class ShardSync implements ReplicaSink {
     this.phase = "streaming";
     this.replid = info.replid;
     this.handed = { replid: info.replid, offset: info.offset, db: this.session?.db ?? 0 };
-    await this.batcher.beginStream(info.replid);
+    await this.batcher.beginStream(info.replid, info.offset);
   }
 
   async commands(commands: Command[], endOffset: number, db: number): Promise<void> {

@@ -121,18 +121,7 @@ export class SyncJob {
           ),
       });
 
-      const writer: TargetWriter = targetIsCluster
-        ? await ClusterWriter.connect({
-            endpoint: config.target,
-            markerPrefix: config.markerPrefix,
-            commandTable,
-            onWarn: (message) => log.warn(message),
-          })
-        : await createStandaloneWriter({
-            target: config.target,
-            markerPrefix: config.markerPrefix,
-            markerDb: config.markerDb,
-          });
+      const writer = await openWriter(config, targetIsCluster, commandTable, log);
       log.info(
         {
           job: config.job,
@@ -153,6 +142,23 @@ export class SyncJob {
 
   get job(): string {
     return this.opts.config.job;
+  }
+
+  /** Removes a job's markers from the target without running it (`DELETE /v1/jobs/{id}`). */
+  static async removeMarkers(config: SyncConfig): Promise<number> {
+    const client = await connectRedis(config.target, { name: "ferry-cleanup" });
+    let targetIsCluster: boolean;
+    try {
+      targetIsCluster = (await detectTopology(client, config.target)).kind === "cluster";
+    } finally {
+      client.disconnect();
+    }
+    const writer = await openWriter(config, targetIsCluster, builtinCommandTable);
+    try {
+      return await writer.removeMarkers(config.job);
+    } finally {
+      await writer.close();
+    }
   }
 
   /** Replicates until stop(), until synced (untilSynced / full-only), or a fatal error (rejects). */
@@ -372,6 +378,26 @@ export class SyncJob {
       errors: [...this.errors],
     };
   }
+}
+
+function openWriter(
+  config: SyncConfig,
+  targetIsCluster: boolean,
+  commandTable: CommandTable,
+  log?: Logger,
+): Promise<TargetWriter> {
+  return targetIsCluster
+    ? ClusterWriter.connect({
+        endpoint: config.target,
+        markerPrefix: config.markerPrefix,
+        commandTable,
+        onWarn: (message) => log?.warn(message),
+      })
+    : createStandaloneWriter({
+        target: config.target,
+        markerPrefix: config.markerPrefix,
+        markerDb: config.markerDb,
+      });
 }
 
 /**

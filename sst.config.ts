@@ -13,7 +13,7 @@ export default $config({
     };
   },
   async run() {
-    const { API, JOBS, QUEUE, REPLICATOR, RUNTIME, WRITER } = await import("./infra/settings.ts");
+    const { API, QUEUE, REPLICATOR, RUNTIME, WRITER } = await import("./infra/settings.ts");
     const policies = await import("./infra/policies.ts");
     const { JOBS_TABLE, OFFSETS_TABLE } = await import("./core/adapters/dynamodb/schema.ts");
 
@@ -113,7 +113,6 @@ export default $config({
       environment: {
         ...tableEnv,
         FERRY_QUEUE_URL: queue.url,
-        FERRY_FINISHED_TTL_DAYS: String(JOBS.finishedTtlDays),
         // The function URL authorises callers (SigV4); functions/api.ts then checks no bearer key.
         FERRY_API_AUTH: "iam",
       },

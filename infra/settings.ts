@@ -38,11 +38,6 @@ export const API = {
   memoryMb: 512,
 } as const;
 
-export const JOBS = {
-  /** Finished jobs expire from the table this long after they end (DynamoDB TTL). */
-  finishedTtlDays: 30,
-} as const;
-
 /**
  * Secrets and SSM parameters holding Redis URLs must live under this prefix: the functions may only
  * read names below it (least privilege), and a job spec carries the name, never the value.

@@ -6,6 +6,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Registry } from "prom-client";
 import type { JobService } from "../jobs/service.ts";
 import { type ApiKey, bearerAuth } from "./auth.ts";
+import { registerCheckRoutes } from "./checkRoutes.ts";
+import { registerConsole } from "./console.ts";
+import { type ConsoleAssets, loadConsoleAssets } from "./consoleAssets.ts";
 import { DOCS_HTML } from "./docsPage.ts";
 import { registerEventRoutes } from "./eventRoutes.ts";
 import { registerJobRoutes } from "./jobRoutes.ts";
@@ -24,6 +27,8 @@ export interface AppDeps {
   version: string;
   /** SSE heartbeat period. Default 15 s (under the usual 30–60 s proxy idle timeouts). */
   heartbeatMs?: number;
+  /** The web console under /console/. Default: the built console/dist (null: not built, a page says so). */
+  console?: ConsoleAssets | null;
 }
 
 export const OPENAPI_INFO = {
@@ -84,5 +89,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
   registerJobRoutes(app, deps.service);
   registerEventRoutes(app, deps.service, deps.heartbeatMs ?? 15_000);
+  registerCheckRoutes(app);
+  registerConsole(app, deps.console === undefined ? loadConsoleAssets() : deps.console);
   return app;
 }

@@ -9,7 +9,6 @@ export default $config({
       removal: input?.stage === "production" ? "retain" : "remove",
       protect: input?.stage === "production",
       home: "aws",
-      providers: { aws: { version: "6.66.2" } },
     };
   },
   async run() {

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqsBatchQueue } from "../../core/adapters/sqs/batchQueue.ts";
 import { messageDeduplicationId, messageGroupId } from "../../core/adapters/sqs/ids.ts";
@@ -54,6 +59,25 @@ describe("SqsBatchQueue on a FIFO queue", () => {
     expect(got.flatMap((r) => r.batch.commands)).toEqual(batch.commands);
     expect(got[0]!.batch.first).toBe(batch.first);
     expect(got.at(-1)!.batch.last).toBe(batch.last);
+  });
+
+  it("connect() caps messages at the queue's MaximumMessageSize and refuses a standard queue", async () => {
+    const queueUrl = await createFifoQueue(sqs.client, 30, 4_096);
+    const queue = await SqsBatchQueue.connect({ client: sqs.client, queueUrl });
+    expect(queue.maxMessageBytes).toBe(4_096 - 1_024);
+    const batch = makeBatch("job-cap", "s1", 10, 10);
+    for (const c of batch.commands) c.argv.push(randomBytes(600));
+    await queue.send(batch);
+    const got = await drain(queue);
+    expect(got.length).toBeGreaterThan(1);
+    expect(got.flatMap((r) => r.batch.commands)).toEqual(batch.commands);
+
+    const standard = await sqs.client.send(
+      new CreateQueueCommand({ QueueName: `ferry-standard-${process.pid}` }),
+    );
+    await expect(SqsBatchQueue.connect({ client: sqs.client, queueUrl: standard.QueueUrl! })).rejects.toThrow(
+      /not a FIFO queue/,
+    );
   });
 
   it("an undecodable message holds back its group (order) but not other groups", async () => {

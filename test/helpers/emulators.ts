@@ -81,14 +81,18 @@ export async function startSqs(): Promise<Emulator<SQSClient>> {
 
 let queueSeq = 0;
 /** A FIFO queue with the attributes infra sets (1 MiB messages, explicit dedup ids). */
-export async function createFifoQueue(client: SQSClient, visibilityTimeoutSeconds = 30): Promise<string> {
+export async function createFifoQueue(
+  client: SQSClient,
+  visibilityTimeoutSeconds = 30,
+  maximumMessageSize = 1_048_576,
+): Promise<string> {
   const out = await client.send(
     new CreateQueueCommand({
       QueueName: `ferry-test-${process.pid}-${++queueSeq}.fifo`,
       Attributes: {
         FifoQueue: "true",
         ContentBasedDeduplication: "false",
-        MaximumMessageSize: "1048576",
+        MaximumMessageSize: String(maximumMessageSize),
         VisibilityTimeout: String(visibilityTimeoutSeconds),
       },
     }),

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -10,6 +11,7 @@ import type { Batch } from "../../model.ts";
 import type { BatchQueue, ReceivedBatch } from "../../ports.ts";
 import { decodeBatch } from "../../wire/decode.ts";
 import { type EncodeOptions, encodeBatchParts } from "../../wire/encode.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../../wire/format.ts";
 import { messageDeduplicationId, messageGroupId } from "./ids.ts";
 
 export interface SqsBatchQueueOptions {
@@ -23,6 +25,10 @@ export interface SqsBatchQueueOptions {
 /** SQS answers at most 10 messages per ReceiveMessage and long-polls at most 20 s. */
 const MAX_RECEIVE = 10;
 const MAX_WAIT_SECONDS = 20;
+/** The size limit counts message attributes too; ferry sends none, the rest is margin. */
+const ATTRIBUTE_HEADROOM_BYTES = 1_024;
+/** What an SQS queue created before August 2025 (or by an old IaC default) accepts. */
+const QUEUE_DEFAULT_MAX_BYTES = 262_144;
 
 interface InFlight {
   batch: Batch;
@@ -48,6 +54,38 @@ export class SqsBatchQueue implements BatchQueue {
   private readonly held = new Map<string, InFlight[]>();
 
   constructor(private readonly options: SqsBatchQueueOptions) {}
+
+  /**
+   * A queue whose message cap follows the queue's own MaximumMessageSize: a queue left at the old
+   * 256 KiB default (or an IaC provider that cannot set 1 MiB yet) then gets smaller messages
+   * instead of every large send failing with "Message must be shorter than 262144 bytes".
+   */
+  static async connect(options: SqsBatchQueueOptions): Promise<SqsBatchQueue> {
+    const queue = new SqsBatchQueue(options);
+    const out = await queue.call("GetQueueAttributes", () =>
+      options.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: options.queueUrl,
+          AttributeNames: ["MaximumMessageSize", "FifoQueue"],
+        }),
+      ),
+    );
+    if (out.Attributes?.FifoQueue !== "true") {
+      throw new FatalError(
+        `queue ${options.queueUrl} is not a FIFO queue`,
+        "use the stack's Batches queue (its name ends in .fifo): per-shard order depends on it",
+      );
+    }
+    const queueMax = Number(out.Attributes?.MaximumMessageSize ?? QUEUE_DEFAULT_MAX_BYTES);
+    const wanted = options.encode?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const maxBytes = Math.min(wanted, queueMax - ATTRIBUTE_HEADROOM_BYTES);
+    return new SqsBatchQueue({ ...options, encode: { ...options.encode, maxBytes } });
+  }
+
+  /** Largest body this queue sends (wire encoding cap). */
+  get maxMessageBytes(): number {
+    return this.options.encode?.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
 
   async send(batch: Batch): Promise<void> {
     const groupId = messageGroupId(batch.job, batch.shard);

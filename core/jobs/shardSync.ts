@@ -11,6 +11,7 @@
  * its resume point is "none", so PSYNC ? -1 brings a new RDB.
  */
 import type { CommandTable } from "../commands/table.ts";
+import { connectRedis } from "../connect/client.ts";
 import { FatalError, FerryError, isRetryable } from "../errors.ts";
 import type { Filter } from "../filters/filter.ts";
 import type { Batch, Command, ShardProgress } from "../model.ts";
@@ -22,6 +23,7 @@ import type { BatchQueue } from "../ports.ts";
 import { createRdbParser, type RdbParser } from "../rdb/parser.ts";
 import type { RdbEvent } from "../rdb/types.ts";
 import { LEGACY_REPLID, ReplicaSession } from "../replication/replicaSession.ts";
+import { explainFullResync, readReplicationSettings } from "../replication/resyncAdvice.ts";
 import type { ContinueInfo, FullResyncInfo, RedisEndpoint, ReplicaSink } from "../replication/types.ts";
 import type { TargetInfo } from "../snapshot/target.ts";
 import { SnapshotTranslator } from "../snapshot/translator.ts";
@@ -80,6 +82,10 @@ export class ShardSync implements ReplicaSink {
   private appliedBatches = 0;
   private readonly drainWaiters: Array<() => void> = [];
   private readonly syncedWaiters: Array<{ atLeast: number; resolve: () => void }> = [];
+  /** The PSYNC position asked for by the current session (null: PSYNC ? -1). */
+  private asked: Resume = null;
+  /** How the previous link ended, to explain a +FULLRESYNC that answers a resume attempt. */
+  private lastLoss: { at: number; closedBySource: boolean; unread: number } | null = null;
 
   constructor(private readonly deps: ShardSyncDeps) {
     const { config } = deps;
@@ -129,6 +135,7 @@ export class ShardSync implements ReplicaSink {
         this,
       );
       this.session = session;
+      this.asked = resume;
       const connectedAt = Date.now();
       try {
         await session.run();
@@ -136,6 +143,12 @@ export class ShardSync implements ReplicaSink {
       } catch (err) {
         if (this.stopping) break;
         this.lastError = err instanceof Error ? err.message : String(err);
+        const lag = this.lag.snapshot();
+        this.lastLoss = {
+          at: Date.now(),
+          closedBySource: /closed the replication link/.test(this.lastError),
+          unread: Math.max(0, lag.sourceOffset - lag.receivedOffset),
+        };
         if (!isRetryable(err)) {
           this.phase = "failed";
           this.deps.metrics.errors.inc({ job: this.deps.job, shard: this.deps.shard, kind: "fatal" });
@@ -229,6 +242,7 @@ export class ShardSync implements ReplicaSink {
     this.keysDone = 0;
     this.snapshotApplied = false;
     this.lag.reset(info.offset);
+    if (this.asked) void this.explainResync(this.asked, info);
     if (resnapshot) {
       await this.drained();
       await this.deps.beforeResnapshot(`full resync of shard ${this.deps.shard}`);
@@ -239,6 +253,45 @@ export class ShardSync implements ReplicaSink {
       (event) => this.events.push(event),
     );
     await this.batcher.beginSnapshot(info.replid, info.offset);
+  }
+
+  /**
+   * We asked to continue and got a snapshot: say why, and what to raise on the source so the next
+   * outage resumes (read on a side connection; never holds up the snapshot, never fails the job).
+   */
+  private async explainResync(asked: NonNullable<Resume>, info: FullResyncInfo): Promise<void> {
+    const loss = this.lastLoss;
+    let client: Awaited<ReturnType<typeof connectRedis>> | null = null;
+    try {
+      client = await connectRedis(this.deps.endpoint, { name: "ferry-advice" });
+      const settings = await readReplicationSettings(client);
+      const explanation = explainFullResync({
+        asked: { replid: asked.replid, offset: asked.offset },
+        answered: { replid: info.replid, offset: info.offset },
+        ...settings,
+        outageSeconds: loss ? (Date.now() - loss.at) / 1000 : null,
+        closedBySource: loss?.closedBySource ?? false,
+        unreadAtLoss: loss?.unread ?? null,
+      });
+      this.deps.log.warn(
+        {
+          shard: this.deps.shard,
+          askedOffset: asked.offset,
+          fullResyncOffset: info.offset,
+          advice: explanation.advice,
+          ...(explanation.backlogSize ? { backlogSize: explanation.backlogSize } : {}),
+          ...(explanation.outputBufferLimit ? { outputBufferLimit: explanation.outputBufferLimit } : {}),
+        },
+        `full resync instead of +CONTINUE: ${explanation.reason}`,
+      );
+    } catch (err) {
+      this.deps.log.warn(
+        { shard: this.deps.shard, error: (err as Error).message },
+        "full resync instead of +CONTINUE (could not read the source's repl-backlog-size to say why)",
+      );
+    } finally {
+      client?.disconnect();
+    }
   }
 
   async rdbChunk(chunk: Buffer): Promise<void> {

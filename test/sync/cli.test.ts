@@ -1,0 +1,128 @@
+/**
+ * Issue #4, through the real executable (`node bin/ferry.mjs sync …` as a child process):
+ * --until-synced, --status-port (/status, /metrics), SIGTERM drain, --config (.toml and .json, flags
+ * win), and the process's peak RSS.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { markerKey } from "../../core/writer/marker.ts";
+import { fillDataset, startLoad } from "../helpers/load.ts";
+import { freePort, type RedisProc, sleep, startRedis, waitFor } from "../helpers/redis.ts";
+import { type CliRun, differences, killFerry, logLines, masterOffset, runFerry } from "./setup.ts";
+
+describe("ferry sync (CLI)", () => {
+  let source: RedisProc;
+  let target: RedisProc;
+  let src: Redis;
+  let dst: Redis;
+  let run: CliRun | undefined;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRedis(), startRedis()]);
+    src = source.client();
+    dst = target.client();
+    await fillDataset(src, { keys: 300 });
+  });
+  afterEach(() => killFerry(run));
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it("--until-synced exits 0 with an identical target and a summary", async () => {
+    await dst.flushall();
+    run = runFerry(["sync", "--source", source.url, "--target", target.url, "--until-synced"]);
+    const code = await run.exited;
+    expect(code, run.stderr()).toBe(0);
+    expect(await differences(src, dst, [0, 1])).toEqual([]);
+    const logs = logLines(run.stderr());
+    expect(logs.some((l) => String(l["msg"]).startsWith("synced:"))).toBe(true);
+    const summary = logs.find((l) => String(l["msg"]).startsWith("ferry sync stopped after"));
+    expect(summary).toBeDefined();
+    const status = summary!["status"] as { phase: string; shards: Array<{ appliedOffset: number }> };
+    expect(status.phase).toBe("stopped");
+    expect(status.shards[0]!.appliedOffset).toBe(await masterOffset(src));
+    // Peak resident set of the ferry process for this small dataset (reported in docs/sync.md).
+    expect(run.peakRssKiB()).toBeGreaterThan(0);
+    expect(run.peakRssKiB()).toBeLessThan(400 * 1024);
+  });
+
+  it("serves /status and /metrics, and drains and exits 0 on SIGTERM", async () => {
+    await dst.flushall();
+    const port = await freePort();
+    run = runFerry(["sync", "--source", source.url, "--target", target.url, "--status-port", String(port)]);
+    const base = `http://127.0.0.1:${port}`;
+    let status: Record<string, unknown> = {};
+    await waitFor(async () => {
+      const response = await fetch(`${base}/status`);
+      status = (await response.json()) as Record<string, unknown>;
+      return status["phase"] === "streaming";
+    }, 20_000);
+    const shards = status["shards"] as Array<Record<string, unknown>>;
+    expect(shards[0]).toMatchObject({ shard: "standalone", phase: "streaming" });
+    for (const field of ["appliedOffset", "receivedOffset", "sourceOffset", "lagBytes", "lagSeconds"])
+      expect(typeof shards[0]![field]).toBe("number");
+    expect(status["totals"]).toMatchObject({ lagBytes: expect.any(Number), queueBytes: expect.any(Number) });
+
+    // Writes while running, then SIGTERM: what was read is applied before the exit.
+    const load = startLoad({ url: source.url, seed: 3, keys: 200 });
+    await sleep(500);
+    await load.stop();
+    await waitFor(async () => {
+      const s = (await (await fetch(`${base}/status`)).json()) as {
+        shards: Array<{ appliedOffset: number }>;
+      };
+      return s.shards[0]!.appliedOffset === (await masterOffset(src));
+    }, 20_000);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^# TYPE ferry_\w+/m);
+    expect(metrics).toMatch(/^ferry_applied_offset\{[^}]*shard="standalone"[^}]*\} \d+/m);
+    expect(metrics).toMatch(/^ferry_lag_bytes\{[^}]*\} 0$/m);
+
+    run.child.kill("SIGTERM");
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain("stopping: no more reads from the source");
+    expect(run.stderr()).toContain("ferry sync stopped after");
+    expect(await differences(src, dst, [0, 1])).toEqual([]);
+  });
+
+  it("reads --config from .toml and .json, and command-line flags win", async () => {
+    const dir = source.dir;
+    const toml = join(dir, "ferry.toml");
+    writeFileSync(
+      toml,
+      [
+        `source = "${source.url}"`,
+        `target = "redis://127.0.0.1:1"`,
+        `job = "from-file"`,
+        `marker-prefix = "__mig:"`,
+        "until-synced = true",
+      ].join("\n"),
+    );
+    await dst.flushall();
+    run = runFerry(["sync", "--config", toml, "--target", target.url]);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(await dst.exists(markerKey("__mig:", "from-file", "standalone"))).toBe(1);
+    expect(await compareIgnoring(src, dst, "__mig:")).toBe(true);
+
+    const json = join(dir, "ferry.json");
+    writeFileSync(
+      json,
+      JSON.stringify({ source: source.url, target: target.url, job: "json-job", "until-synced": true }),
+    );
+    await dst.flushall();
+    run = runFerry(["sync", "--config", json, "--job", "cli-job"]);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(await dst.exists(markerKey("__ferry:", "cli-job", "standalone"))).toBe(1);
+    expect(await dst.exists(markerKey("__ferry:", "json-job", "standalone"))).toBe(0);
+    expect(await differences(src, dst, [0, 1])).toEqual([]);
+  });
+});
+
+async function compareIgnoring(src: Redis, dst: Redis, prefix: string): Promise<boolean> {
+  const { compareServers } = await import("../helpers/compare.ts");
+  const diffs = await compareServers(src, dst, { dbs: [0, 1], ignorePrefix: prefix });
+  return diffs.length === 0;
+}

@@ -1,0 +1,172 @@
+/**
+ * Incremental scenario: a paced write load on the source at rising rates; a rate is "sustained"
+ * when the load generator achieved it, the lag stayed bounded during the step (p99 under
+ * LAG_BOUND_MS) and the replica caught up within a second after it. The same ladder runs against
+ * ferry (source → ferry → target) and a native replica; then the lag distribution is measured at
+ * half of ferry's highest sustained rate on both.
+ */
+import type { Redis } from "ioredis";
+import { type RedisProc, startRedis, waitFor } from "../test/helpers/redis.ts";
+import { LoadGenerator } from "./lib/load.ts";
+import { LagProbe, percentile } from "./lib/probe.ts";
+import { ferrySyncArgs, startFerry } from "./lib/proc.ts";
+
+const STEP_SECONDS = 3;
+const LAG_BOUND_MS = 250;
+const FIRST_RATE = 10_000;
+const RATE_FACTOR = 1.25;
+const MAX_RATE = 1_000_000;
+
+export interface StepResult {
+  rate: number;
+  achievedRate: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  catchUpMs: number;
+  sustained: boolean;
+}
+
+export interface LadderResult {
+  maxSustainedRate: number;
+  /** "lag": the replica fell behind; "load": the source/generator could not go faster. */
+  limitedBy: "lag" | "load" | "ceiling";
+  steps: StepResult[];
+}
+
+export interface LagResult {
+  rate: number;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface Side {
+  name: string;
+  /** Where the probe shows up. */
+  replica: Redis;
+  stop(): Promise<{ peakRssBytes?: number }>;
+}
+
+async function caughtUp(gen: LoadGenerator, probe: LagProbe, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  gen.probe();
+  const want = gen.probes;
+  await waitFor(() => probe.seenSeq >= want, timeoutMs, 2).catch(() => {});
+  return probe.seenSeq >= want ? performance.now() - started : Number.POSITIVE_INFINITY;
+}
+
+export async function ladder(
+  gen: LoadGenerator,
+  probe: LagProbe,
+  log: (s: string) => void,
+): Promise<LadderResult> {
+  const steps: StepResult[] = [];
+  let best = 0;
+  let limitedBy: LadderResult["limitedBy"] = "ceiling";
+  for (let rate = FIRST_RATE; rate <= MAX_RATE; rate = Math.round(rate * RATE_FACTOR)) {
+    probe.take();
+    const load = await gen.run(rate, STEP_SECONDS);
+    const samples = probe.take();
+    const catchUpMs = await caughtUp(gen, probe, 30_000);
+    const step: StepResult = {
+      rate,
+      achievedRate: Math.round(load.achievedRate),
+      lagP50Ms: percentile(samples, 50),
+      lagP99Ms: percentile(samples, 99),
+      catchUpMs,
+      sustained: false,
+    };
+    const loadOk = load.achievedRate >= 0.95 * rate;
+    step.sustained = loadOk && step.lagP99Ms <= LAG_BOUND_MS && catchUpMs <= 1000;
+    steps.push(step);
+    log(
+      `  ${rate} ops/s: achieved ${step.achievedRate}, lag p50 ${step.lagP50Ms.toFixed(1)} ms p99 ${step.lagP99Ms.toFixed(1)} ms, catch-up ${catchUpMs.toFixed(0)} ms → ${step.sustained ? "ok" : "no"}`,
+    );
+    await gen.settle();
+    if (!step.sustained) {
+      limitedBy = loadOk ? "lag" : "load";
+      break;
+    }
+    best = rate;
+  }
+  return { maxSustainedRate: best, limitedBy, steps };
+}
+
+export async function lagAt(
+  gen: LoadGenerator,
+  probe: LagProbe,
+  rate: number,
+  seconds: number,
+): Promise<LagResult> {
+  await caughtUp(gen, probe, 30_000);
+  probe.take();
+  await gen.run(rate, seconds);
+  const samples = probe.take();
+  return {
+    rate,
+    samples: samples.length,
+    p50Ms: percentile(samples, 50),
+    p99Ms: percentile(samples, 99),
+    maxMs: samples.length ? Math.max(...samples) : Number.NaN,
+  };
+}
+
+export interface IncrementalRig {
+  source: RedisProc;
+  gen: LoadGenerator;
+  probe: LagProbe;
+  peakRssBytes(): number;
+  close(): Promise<void>;
+}
+
+/** Source → ferry sync → target, ferry streaming (the snapshot of the empty source is done). */
+export async function ferryRig(
+  extraArgs: string[] = [],
+  opts: { cpuProfDir?: string } = {},
+): Promise<IncrementalRig> {
+  const source = await startRedis();
+  const target = await startRedis();
+  const run = startFerry(ferrySyncArgs(source.url, target.url, extraArgs), opts);
+  const gen = await LoadGenerator.connect(source.port);
+  const probe = new LagProbe(target.client());
+  probe.start();
+  const ready = await caughtUp(gen, probe, 30_000);
+  if (!Number.isFinite(ready))
+    throw new Error(`ferry did not start streaming:\n${run.stderr().slice(-4000)}`);
+  return {
+    source,
+    gen,
+    probe,
+    peakRssBytes: () => run.sample().peakRssBytes,
+    async close() {
+      probe.stop();
+      gen.close();
+      run.child.kill("SIGINT");
+      await run.exited;
+      await Promise.all([source.stop(), target.stop()]);
+    },
+  };
+}
+
+/** Source → native replica (REPLICAOF). */
+export async function nativeRig(): Promise<IncrementalRig> {
+  const source = await startRedis();
+  const replica = await startRedis({ replicaOf: source });
+  const gen = await LoadGenerator.connect(source.port);
+  const probe = new LagProbe(replica.client());
+  probe.start();
+  const ready = await caughtUp(gen, probe, 30_000);
+  if (!Number.isFinite(ready)) throw new Error("native replica did not start streaming");
+  return {
+    source,
+    gen,
+    probe,
+    peakRssBytes: () => 0,
+    async close() {
+      probe.stop();
+      gen.close();
+      await Promise.all([source.stop(), replica.stop()]);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Child processes under measurement: `ferry` started the way a user starts it (node bin/ferry.mjs),
+ * sampled from /proc — VmHWM is the kernel's own peak-RSS high-water mark, and io write_bytes counts
+ * what the process caused to be written to a block device (the "nothing touches local disk" goal).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.mjs", import.meta.url));
+
+export interface ProcSample {
+  peakRssBytes: number;
+  writeBytes: number;
+}
+
+/** VmHWM and write_bytes of a live process (zeros once it is gone). */
+export function readProc(pid: number): ProcSample {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    return {
+      peakRssBytes: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024,
+      writeBytes: Number(/^write_bytes:\s+(\d+)/m.exec(io)?.[1] ?? 0),
+    };
+  } catch {
+    return { peakRssBytes: 0, writeBytes: 0 };
+  }
+}
+
+export interface FerryRun {
+  child: ChildProcess;
+  /** Highest values seen so far (sampled every 100 ms and once more right before exit). */
+  sample(): ProcSample;
+  /** Resolves with the exit code; rejects never. */
+  exited: Promise<number>;
+  /** JSON log lines ferry printed (stdout), parsed. */
+  logs: Array<Record<string, unknown>>;
+  stderr(): string;
+}
+
+export function startFerry(args: string[], opts: { cpuProfDir?: string } = {}): FerryRun {
+  const nodeArgs = opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, FERRY_BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const peak: ProcSample = { peakRssBytes: 0, writeBytes: 0 };
+  const take = (): void => {
+    if (child.pid === undefined) return;
+    const s = readProc(child.pid);
+    peak.peakRssBytes = Math.max(peak.peakRssBytes, s.peakRssBytes);
+    peak.writeBytes = Math.max(peak.writeBytes, s.writeBytes);
+  };
+  const timer = setInterval(take, 100);
+  const logs: Array<Record<string, unknown>> = [];
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    let nl = out.indexOf("\n");
+    while (nl >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        err += `${line}\n`;
+      }
+      nl = out.indexOf("\n");
+    }
+  });
+  child.stderr!.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+    if (err.length > 100_000) err = err.slice(-50_000);
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on("exit", (code, signal) => {
+      clearInterval(timer);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+  return { child, sample: () => (take(), { ...peak }), exited, logs, stderr: () => err };
+}
+
+export function ferrySyncArgs(source: string, target: string, extra: string[] = []): string[] {
+  return [
+    "sync",
+    "--source",
+    source,
+    "--target",
+    target,
+    "--log-format",
+    "json",
+    "--log-level",
+    "info",
+    "--no-progress",
+    ...extra,
+  ];
+}

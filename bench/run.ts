@@ -1,0 +1,215 @@
+/**
+ * `npm run bench [-- --size large] [-- --only snapshot,memory,incremental] [-- --ferry-args "…"]`
+ *
+ * Runs ferry against real redis-server processes and a native replica on the same machine, prints a
+ * table and writes bench/results/<timestamp>.json. See bench/README.md for what each figure means.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startRedis } from "../test/helpers/redis.ts";
+import { ferryRig, type IncrementalRig, ladder, lagAt, nativeRig } from "./incremental.ts";
+import { addBigList, fillDataset, SIZES, type SizeName } from "./lib/dataset.ts";
+import { machineInfo } from "./lib/machine.ts";
+import { fmt, type Row, table } from "./lib/report.ts";
+import { ferrySnapshot, nativeSnapshot } from "./snapshot.ts";
+
+const GOALS = {
+  incrementalRatio: 0.9,
+  lagP99Ms: 50,
+  snapshotRatio: 0.7,
+  peakRssBytes: 256 * 2 ** 20,
+  diskWriteBytes: 0,
+} as const;
+const BIG_LIST_BYTES = 200 * 2 ** 20;
+const LAG_SECONDS = 6;
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "default" },
+    only: { type: "string", default: "snapshot,memory,incremental" },
+    "ferry-args": { type: "string", default: "" },
+    "cpu-prof": { type: "string" },
+    "skip-native": { type: "boolean", default: false },
+  },
+});
+const size = values.size as SizeName;
+if (!(size in SIZES)) throw new Error(`--size must be one of ${Object.keys(SIZES).join(", ")}`);
+const only = new Set(values.only.split(","));
+const ferryArgs = values["ferry-args"].split(" ").filter(Boolean);
+const prof = values["cpu-prof"] ? { cpuProfDir: values["cpu-prof"] } : {};
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+const results: Record<string, unknown> = {
+  startedAt: new Date().toISOString(),
+  machine: machineInfo(),
+  size,
+  ferryArgs,
+  goals: GOALS,
+};
+const rows: Row[] = [];
+
+if (only.has("snapshot") || only.has("memory")) {
+  const source = await startRedis();
+  try {
+    const { keys, bigKeyElements } = SIZES[size];
+    log(`filling the source: ${keys} keys + 4 big keys of ${bigKeyElements} elements…`);
+    const dataset = await fillDataset(source.client(), keys, bigKeyElements);
+    log(
+      `  ${dataset.keys} keys, ${fmt.mib(dataset.usedMemoryBytes)} used_memory, ${fmt.s(dataset.fillSeconds)}`,
+    );
+    results["dataset"] = dataset;
+    if (only.has("snapshot")) {
+      log("snapshot: ferry sync --until-synced …");
+      const ferry = await ferrySnapshot(source, ferryArgs, prof);
+      log(`  ferry ${fmt.s(ferry.seconds)}, ${fmt.n(ferry.keysPerSecond)} keys/s, match ${ferry.keysMatch}`);
+      log("snapshot: native replicaof …");
+      const native = await nativeSnapshot(source, ferry.rdbBytes);
+      log(`  native ${fmt.s(native.seconds)}`);
+      const ratio = native.seconds / ferry.seconds;
+      results["snapshot"] = { ferry, native, ratio };
+      rows.push(
+        {
+          figure: "snapshot time",
+          ferry: fmt.s(ferry.seconds),
+          native: fmt.s(native.seconds),
+          ratio: "",
+          goal: "",
+          met: null,
+        },
+        {
+          figure: "snapshot keys/s",
+          ferry: fmt.n(ferry.keysPerSecond),
+          native: fmt.n(native.keysPerSecond),
+          ratio: fmt.pct(ratio),
+          goal: `≥ ${fmt.pct(GOALS.snapshotRatio)}`,
+          met: ratio >= GOALS.snapshotRatio && ferry.keysMatch,
+        },
+        {
+          figure: "snapshot MB/s (RDB)",
+          ferry: ferry.mbPerSecond.toFixed(1),
+          native: native.mbPerSecond.toFixed(1),
+          ratio: fmt.pct(ratio),
+          goal: "",
+          met: null,
+        },
+        {
+          figure: "snapshot peak RSS",
+          ferry: fmt.mib(ferry.peakRssBytes),
+          native: "",
+          ratio: "",
+          goal: `≤ ${fmt.mib(GOALS.peakRssBytes)}`,
+          met: ferry.peakRssBytes <= GOALS.peakRssBytes,
+        },
+        {
+          figure: "snapshot disk writes",
+          ferry: `${ferry.diskWriteBytes} B`,
+          native: "",
+          ratio: "",
+          goal: "0 B",
+          met: ferry.diskWriteBytes === 0,
+        },
+      );
+    }
+    if (only.has("memory")) {
+      log(`memory bound: + one ${fmt.mib(BIG_LIST_BYTES)} list …`);
+      const elements = await addBigList(source.client(), "huge:list", BIG_LIST_BYTES);
+      const ferry = await ferrySnapshot(source, ferryArgs, prof);
+      log(
+        `  ferry ${fmt.s(ferry.seconds)}, peak RSS ${fmt.mib(ferry.peakRssBytes)}, disk ${ferry.diskWriteBytes} B`,
+      );
+      results["memory"] = { bigListBytes: BIG_LIST_BYTES, bigListElements: elements, ferry };
+      rows.push(
+        {
+          figure: "big-key run peak RSS",
+          ferry: fmt.mib(ferry.peakRssBytes),
+          native: "",
+          ratio: "",
+          goal: `≤ ${fmt.mib(GOALS.peakRssBytes)}`,
+          met: ferry.peakRssBytes <= GOALS.peakRssBytes && ferry.keysMatch,
+        },
+        {
+          figure: "big-key run disk writes",
+          ferry: `${ferry.diskWriteBytes} B`,
+          native: "",
+          ratio: "",
+          goal: "0 B",
+          met: ferry.diskWriteBytes === 0,
+        },
+      );
+    }
+  } finally {
+    await source.stop();
+  }
+}
+
+if (only.has("incremental")) {
+  const measure = async (name: string, open: () => Promise<IncrementalRig>, halfRate?: number) => {
+    log(`incremental: ${name} …`);
+    const rig = await open();
+    try {
+      const steps = await ladder(rig.gen, rig.probe, log);
+      const rate = halfRate ?? Math.round(steps.maxSustainedRate / 2);
+      const lag = await lagAt(rig.gen, rig.probe, rate, LAG_SECONDS);
+      log(`  lag at ${rate} ops/s: p50 ${fmt.ms(lag.p50Ms)}, p99 ${fmt.ms(lag.p99Ms)}`);
+      return { ...steps, lag, peakRssBytes: rig.peakRssBytes() };
+    } finally {
+      await rig.close();
+    }
+  };
+  const ferry = await measure("ferry", () => ferryRig(ferryArgs, prof));
+  if (values["skip-native"]) {
+    results["incremental"] = { ferry };
+    log(
+      `ferry: max ${ferry.maxSustainedRate} ops/s, lag p99 ${fmt.ms(ferry.lag.p99Ms)} at ${ferry.lag.rate}`,
+    );
+    process.exit(0);
+  }
+  const native = await measure("native replica", nativeRig, ferry.lag.rate);
+  const ratio = ferry.maxSustainedRate / native.maxSustainedRate;
+  results["incremental"] = { ferry, native, ratio };
+  rows.push(
+    {
+      figure: "stream max sustained ops/s",
+      ferry: `${fmt.n(ferry.maxSustainedRate)} (${ferry.limitedBy})`,
+      native: `${fmt.n(native.maxSustainedRate)} (${native.limitedBy})`,
+      ratio: fmt.pct(ratio),
+      goal: `≥ ${fmt.pct(GOALS.incrementalRatio)}`,
+      met: ratio >= GOALS.incrementalRatio,
+    },
+    {
+      figure: `stream lag p50 @ ${fmt.n(ferry.lag.rate)} ops/s`,
+      ferry: fmt.ms(ferry.lag.p50Ms),
+      native: fmt.ms(native.lag.p50Ms),
+      ratio: "",
+      goal: "",
+      met: null,
+    },
+    {
+      figure: `stream lag p99 @ ${fmt.n(ferry.lag.rate)} ops/s`,
+      ferry: fmt.ms(ferry.lag.p99Ms),
+      native: fmt.ms(native.lag.p99Ms),
+      ratio: "",
+      goal: `≤ ${GOALS.lagP99Ms} ms`,
+      met: ferry.lag.p99Ms <= GOALS.lagP99Ms,
+    },
+    {
+      figure: "stream peak RSS",
+      ferry: fmt.mib(ferry.peakRssBytes),
+      native: "",
+      ratio: "",
+      goal: `≤ ${fmt.mib(GOALS.peakRssBytes)}`,
+      met: ferry.peakRssBytes <= GOALS.peakRssBytes,
+    },
+  );
+}
+
+results["finishedAt"] = new Date().toISOString();
+results["table"] = rows;
+console.log(table(rows));
+const dir = fileURLToPath(new URL("./results/", import.meta.url));
+mkdirSync(dir, { recursive: true });
+const file = `${dir}${(results["startedAt"] as string).replace(/[:.]/g, "-")}.json`;
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+log(`results: ${file}`);
+process.exit(rows.every((r) => r.met !== false) ? 0 : 1);

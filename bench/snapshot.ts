@@ -1,0 +1,84 @@
+/**
+ * Snapshot scenario: the same source copied by `ferry sync --until-synced` into an empty target and
+ * by a native `replicaof` into an empty redis-server; wall time until the keyspace matches, keys/s,
+ * MB/s of RDB, ferry's peak RSS and disk writes.
+ */
+import type { RedisProc } from "../test/helpers/redis.ts";
+import { startRedis, waitFor } from "../test/helpers/redis.ts";
+import { markerKeys, replicationField, totalKeys } from "./lib/keyspace.ts";
+import { ferrySyncArgs, startFerry } from "./lib/proc.ts";
+
+export interface SnapshotFigures {
+  seconds: number;
+  keysPerSecond: number;
+  mbPerSecond: number;
+  keysMatch: boolean;
+}
+
+export interface FerrySnapshotFigures extends SnapshotFigures {
+  peakRssBytes: number;
+  diskWriteBytes: number;
+  rdbBytes: number;
+}
+
+export async function ferrySnapshot(
+  source: RedisProc,
+  extraArgs: string[] = [],
+  opts: { cpuProfDir?: string } = {},
+): Promise<FerrySnapshotFigures> {
+  const target = await startRedis();
+  try {
+    const expected = await totalKeys(source.client());
+    const started = performance.now();
+    const run = startFerry(ferrySyncArgs(source.url, target.url, ["--until-synced", ...extraArgs]), opts);
+    const code = await run.exited;
+    const seconds = (performance.now() - started) / 1000;
+    if (code !== 0) throw new Error(`ferry sync exited with ${code}:\n${run.stderr().slice(-4000)}`);
+    const sample = run.sample();
+    const final = run.logs.findLast((l) => l["status"] !== undefined)?.["status"] as
+      | { totals?: { snapshotBytesDone?: number } }
+      | undefined;
+    const rdbBytes = final?.totals?.snapshotBytesDone ?? 0;
+    const client = target.client();
+    const copied = (await totalKeys(client)) - (await markerKeys(client));
+    return {
+      seconds,
+      keysPerSecond: expected / seconds,
+      mbPerSecond: rdbBytes / 1e6 / seconds,
+      keysMatch: copied === expected,
+      peakRssBytes: sample.peakRssBytes,
+      diskWriteBytes: sample.writeBytes,
+      rdbBytes,
+    };
+  } finally {
+    await target.stop();
+  }
+}
+
+/** A native replica: REPLICAOF, then wait for link up and the same number of keys. */
+export async function nativeSnapshot(source: RedisProc, rdbBytes: number): Promise<SnapshotFigures> {
+  const replica = await startRedis();
+  try {
+    const expected = await totalKeys(source.client());
+    const client = replica.client();
+    const started = performance.now();
+    await client.replicaof("127.0.0.1", source.port);
+    await waitFor(
+      async () =>
+        (await replicationField(client, "master_link_status")) === "up" &&
+        (await totalKeys(client)) === expected,
+      600_000,
+      10,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await client.replicaof("NO", "ONE");
+    return {
+      seconds,
+      keysPerSecond: expected / seconds,
+      mbPerSecond: rdbBytes / 1e6 / seconds,
+      keysMatch: true,
+    };
+  } finally {
+    await replica.stop();
+  }
+}

@@ -79,7 +79,11 @@ export function startFerry(args: string[], opts: { cpuProfDir?: string } = {}): 
       resolve(code ?? (signal ? 128 : 1));
     });
   });
-  return { child, sample: () => (take(), { ...peak }), exited, logs, stderr: () => err };
+  const sample = (): ProcSample => {
+    take();
+    return { ...peak };
+  };
+  return { child, sample, exited, logs, stderr: () => err };
 }
 
 export function ferrySyncArgs(source: string, target: string, extra: string[] = []): string[] {

@@ -19,6 +19,9 @@ import { createMetrics, type FerryMetrics } from "../observability/metrics.ts";
 import { type ApplyLoop, startApplyLoop } from "../pipeline/applyLoop.ts";
 import { startSourceOffsetPoller } from "../pipeline/lag.ts";
 import { RateLimiter } from "../pipeline/rateLimiter.ts";
+import { exportFilterMetrics } from "../readers/filterMetrics.ts";
+import { ScanReader, type ScanReaderTuning } from "../readers/scan/scanReader.ts";
+import type { ReaderStatus, SourceMode, SourceReader } from "../readers/types.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { type TargetInfo, targetInfoFromInfo } from "../snapshot/target.ts";
 import { ClusterWriter } from "../writer/cluster.ts";
@@ -32,6 +35,9 @@ export interface SyncJobOptions {
   filters?: FilterSpec;
   log: Logger;
   metrics?: FerryMetrics;
+  /** `psync` (default): replica emulation; `scan`: SCAN + keyspace notifications (core/readers). */
+  sourceMode?: SourceMode;
+  scanTuning?: ScanReaderTuning;
 }
 
 export interface SyncStatus {
@@ -53,6 +59,8 @@ export interface SyncStatus {
   };
   filtered: { keys: number; commands: number };
   errors: string[];
+  /** Non-PSYNC readers only (scan mode: dirty keys, oldest dirty age, rescans). */
+  reader?: ReaderStatus;
 }
 
 interface SourceShard {
@@ -176,6 +184,9 @@ export class SyncJob {
   private async replicate(): Promise<SyncStatus> {
     const { config, log } = this.opts;
     await this.recordTargetEmptiness();
+    if (this.opts.sourceMode === "scan") return this.replicateWithScan();
+    const filterMetrics = exportFilterMetrics(this.filter, this.metrics, config.job);
+    this.stopFilterMetrics = () => filterMetrics.stop();
     const limiter =
       config.maxOps || config.maxBytesPerSecond
         ? new RateLimiter({
@@ -239,6 +250,44 @@ export class SyncJob {
     return this.status();
   }
 
+  private reader: SourceReader | null = null;
+  private stopFilterMetrics: () => void = () => {};
+
+  /** `--source-mode scan`: the reader owns its pipeline; this job connects, stops and reports. */
+  private async replicateWithScan(): Promise<SyncStatus> {
+    const { config, log } = this.opts;
+    const reader = new ScanReader(
+      {
+        config,
+        log,
+        metrics: this.metrics,
+        writer: this.writer,
+        filter: this.filter,
+        target: this.target,
+        sources: this.sourceShards,
+        clusterSource: this.sourceShards[0]?.id !== "standalone",
+      },
+      this.opts.scanTuning,
+    );
+    this.reader = reader;
+    this.phase = "snapshot";
+    const run = reader.run();
+    try {
+      await Promise.race([run, this.stopped.then(() => reader.stop())]);
+      await run;
+      if (reader.synced) this.synced = true;
+    } catch (err) {
+      this.phase = "failed";
+      this.errors.push((err as Error).message);
+      throw err;
+    } finally {
+      if (config.cleanup && this.phase !== "failed") await this.writer.removeMarkers(this.job);
+      await this.writer.close();
+    }
+    this.phase = this.synced ? "synced" : "stopped";
+    return this.status();
+  }
+
   private stopRequested: () => void = () => {};
   private readonly stopped = new Promise<void>((resolve) => {
     this.stopRequested = resolve;
@@ -278,6 +327,7 @@ export class SyncJob {
       }
       await Promise.allSettled(this.loops.map((l) => l.stop()));
       for (const poller of this.pollers) poller.stop();
+      this.stopFilterMetrics();
       for (const client of this.pollClients) client.disconnect();
       if (this.opts.config.cleanup && this.phase !== "failed") {
         const removed = await this.writer.removeMarkers(this.job);
@@ -346,13 +396,13 @@ export class SyncJob {
   }
 
   status(): SyncStatus {
-    const shards = this.shards.map((s) => s.progress());
+    const shards = this.reader ? this.reader.progress() : this.shards.map((s) => s.progress());
     const sum = (f: (s: ShardProgress) => number) => shards.reduce((a, s) => a + f(s), 0);
     const totalKnown = shards.every((s) => s.snapshotBytesTotal !== null);
     let phase = this.phase;
     if (phase === "snapshot" && shards.length > 0 && shards.every((s) => s.phase === "streaming"))
       phase = "streaming";
-    if (this.synced && phase === "streaming") phase = "synced";
+    if ((this.synced || this.reader?.synced) && phase === "streaming") phase = "synced";
     const counters = this.filter.counters;
     return {
       job: this.job,
@@ -369,13 +419,14 @@ export class SyncJob {
         lagSeconds: Math.max(0, ...shards.map((s) => s.lagSeconds)),
         opsPerSecond: sum((s) => s.opsPerSecond),
         reconnects: sum((s) => s.reconnects),
-        queueBytes: this.queue.bytes,
+        queueBytes: this.reader ? this.reader.queueBytes : this.queue.bytes,
       },
       filtered: {
         keys: counters.filteredKeys,
         commands: Object.values(counters.filteredCommands).reduce((a, b) => a + b, 0),
       },
       errors: [...this.errors],
+      ...(this.reader ? { reader: this.reader.status() } : {}),
     };
   }
 }

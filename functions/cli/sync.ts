@@ -18,6 +18,9 @@ import {
 import { SyncJob } from "../../core/jobs/syncJob.ts";
 import { createLogger, type LogFormat } from "../../core/observability/logger.ts";
 import { parseSize } from "../../core/pipeline/size.ts";
+import type { RdbInput } from "../../core/readers/rdbFile/input.ts";
+import { RdbRestoreJob } from "../../core/readers/rdbFile/job.ts";
+import type { SourceMode } from "../../core/readers/types.ts";
 import { addFilterOptions, filterSpecFromOptions } from "./filterOptions.ts";
 import { startStatusServer } from "./statusServer.ts";
 import { startProgress, summaryLines } from "./syncProgress.ts";
@@ -47,6 +50,8 @@ interface SyncCliOptions {
   targetTlsCa?: string;
   tlsInsecure?: boolean;
   readTimeout: string;
+  sourceMode: SourceMode;
+  sourceRdb?: string;
   [filter: string]: unknown;
 }
 
@@ -77,6 +82,20 @@ export function register(program: Command): void {
         .default(SYNC_DEFAULTS.mode),
     )
     .option("--psync-command <name>", "PSYNC as renamed by a managed service", SYNC_DEFAULTS.psyncCommand)
+    .addOption(
+      new Option(
+        "--source-mode <mode>",
+        "psync: pose as a replica (exact, resumable); scan: SCAN + keyspace notifications, for sources " +
+          "that block PSYNC (needs notify-keyspace-events KEA; per-key eventual consistency)",
+      )
+        .choices(["psync", "scan"])
+        .default("psync"),
+    )
+    .option(
+      "--source-rdb <location>",
+      "one-off restore of an RDB file instead of a live source: a path, https://… URL or s3://bucket/key " +
+        "(streamed, never downloaded to disk first); exits when every key is applied",
+    )
     .option(
       "--big-key-threshold <size>",
       "values larger than this are written in chunks of commands instead of one RESTORE",
@@ -199,7 +218,10 @@ function integer(value: string, flag: string, min = 0): number {
 }
 
 export function syncConfigFromOptions(opts: SyncCliOptions): SyncConfig {
-  const source = endpoint(opts.source, "source", opts.sourceTlsCa, opts.tlsInsecure);
+  const source =
+    opts.sourceRdb && !opts.source
+      ? rdbSourcePlaceholder(opts.sourceRdb)
+      : endpoint(opts.source, "source", opts.sourceTlsCa, opts.tlsInsecure);
   const target = endpoint(opts.target, "target", opts.targetTlsCa, opts.tlsInsecure);
   const config: SyncConfig = {
     job: opts.job ?? defaultJobName(source, target),
@@ -224,6 +246,17 @@ export function syncConfigFromOptions(opts: SyncCliOptions): SyncConfig {
   return config;
 }
 
+/** The AWS SDK loads only when an s3:// location is given (it costs every other command startup time). */
+async function openS3(location: string): Promise<RdbInput> {
+  const { s3RdbOpener } = await import("../../core/adapters/s3/rdbObject.ts");
+  return s3RdbOpener()(location);
+}
+
+/** `--source-rdb` has no source server: the file stands in for it (job name, status). */
+function rdbSourcePlaceholder(location: string): EndpointConfig {
+  return { host: location.replace(/[?#].*$/, ""), port: 0, display: location.replace(/[?#].*$/, "") };
+}
+
 async function runSync(opts: SyncCliOptions): Promise<void> {
   const config = syncConfigFromOptions(opts);
   const filters = filterSpecFromOptions(opts as FilterArgs);
@@ -232,7 +265,11 @@ async function runSync(opts: SyncCliOptions): Promise<void> {
     format: opts.logFormat ?? (tty ? "text" : "json"),
     level: opts.logLevel ?? "info",
   });
-  const job = await SyncJob.open({ config, filters, log });
+  if (opts.sourceRdb && opts.source)
+    throw new BadInputError("give either --source or --source-rdb, not both");
+  const job = opts.sourceRdb
+    ? await RdbRestoreJob.open({ config, location: opts.sourceRdb, filters, log, input: { s3: openS3 } })
+    : await SyncJob.open({ config, filters, log, sourceMode: opts.sourceMode });
   const statusServer = opts.statusPort
     ? await startStatusServer({
         port: integer(opts.statusPort, "--status-port"),

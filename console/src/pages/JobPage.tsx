@@ -176,7 +176,7 @@ export function JobPage(props: {
             title={job.actions.includes(a) ? undefined : `not possible while ${job.state}`}
             onClick={() => setPending(a)}
           >
-            {busy === a ? `${a}…` : a[0]!.toUpperCase() + a.slice(1)}
+            {busy === a ? `${CONFIRM[a].confirmLabel}…` : CONFIRM[a].confirmLabel}
           </button>
         ))}
       </div>

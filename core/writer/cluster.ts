@@ -14,6 +14,7 @@ import type { NodeAddr } from "../cluster/connect.ts";
 import { slotOf } from "../cluster/slots.ts";
 import { SlotTable } from "../cluster/slotTable.ts";
 import type { CommandTable } from "../commands/index.ts";
+import { RetryableError } from "../errors.ts";
 import type { Batch } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { type BarrierContext, broadcast, emulateMove } from "./clusterBarriers.ts";
@@ -22,6 +23,7 @@ import { applyPart, type MarkerCache, type PartResult, slotMarkerKey, stateAt } 
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
 import { NodePool, onSlot, type RouteOptions, type RouteStats, withAsking } from "./clusterRoute.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
+import { followsMarker } from "./transaction.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
 
 export interface ClusterWriterOptions {
@@ -48,6 +50,8 @@ export class ClusterWriter implements TargetWriter {
   readonly stats: RouteStats = { moved: 0, ask: 0, retries: 0 };
   private readonly markers: MarkerCache = new Map();
   private readonly barriers: BarrierContext;
+  /** Last apply started per shard: batches of one shard run one after the other (see apply). */
+  private readonly tails = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly table: SlotTable,
@@ -83,12 +87,42 @@ export class ClusterWriter implements TargetWriter {
     return this.table.masters();
   }
 
-  async apply(batch: Batch): Promise<ApplyResult> {
+  /**
+   * Batches of one shard are applied strictly one after the other, even when the caller starts
+   * several at once (the apply loop does, to pipeline a standalone target): a later batch's slot
+   * part reaching a node first would move that slot's marker past the earlier batch's entries,
+   * which would then be dropped as "already applied". Different shards still run in parallel.
+   */
+  apply(batch: Batch): Promise<ApplyResult> {
+    const key = `${batch.job}\u0000${batch.shard}`;
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const run = previous.then(() => this.applyInOrder(batch));
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return run;
+  }
+
+  private async applyInOrder(batch: Batch): Promise<ApplyResult> {
     const end = batchEnd(batch);
     const shardKey = markerKey(this.prefix, batch.job, batch.shard);
     let floor = await this.readMarker(batch.job, batch.shard);
     if (isApplied(floor, end.pos)) {
       return { applied: 0, skipped: batch.commands.length, marker: floor! };
+    }
+    // The batch before this one failed (or was lost): applying this one would move slot markers
+    // past its commands. The queue redelivers both, in order.
+    if (!followsMarker(batch, floor)) {
+      const from = batch.kind === "snapshot" ? `snapshot seq ${batch.first}` : `offset ${batch.after}`;
+      throw new RetryableError(
+        `not applied: batch of shard ${batch.shard} continues from ${from} but the target's shard marker is at ${floor ? encodeMarker(floor) : "none"}`,
+        "an earlier batch is missing or late; redeliver the batches of this shard in order",
+      );
     }
     const steps = planBatch(batch, this.keyIndexes);
     let applied = 0;

@@ -101,7 +101,7 @@ it("shows a bad field's error next to it, and the preflight check report", async
   expect(await page.getByTestId("error-maxOps").textContent()).toContain(">0");
   // The field points at its error for screen readers and got the focus.
   expect(await page.getByLabel("Source URL").getAttribute("aria-invalid")).toBe("true");
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe("source");
+  expect(await page.evaluate("document.activeElement?.id")).toBe("source");
   await screenshot(page, "form-errors");
 
   await page.getByLabel("Source URL").fill(source.url);

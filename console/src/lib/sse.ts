@@ -5,6 +5,7 @@
  * connection behind a proxy often never reports an error.
  */
 import { type ApiError, toApiError } from "./api.ts";
+import { SseParser } from "./sseParser.ts";
 
 export type StreamState =
   | { kind: "connecting" }
@@ -26,45 +27,6 @@ export interface SseOptions {
   idleMs?: number;
   /** Longest wait between reconnects. Default 15 s. */
   maxBackoffMs?: number;
-}
-
-/** Parses `text/event-stream` chunks (any split) into events. */
-export class SseParser {
-  private buffer = "";
-  private type = "";
-  private data: string[] = [];
-
-  constructor(private readonly emit: (type: string, data: string) => void) {}
-
-  push(chunk: string): void {
-    this.buffer += chunk;
-    let nl = this.buffer.search(/\r\n|\r|\n/);
-    while (nl >= 0) {
-      const line = this.buffer.slice(0, nl);
-      const width = this.buffer.startsWith("\r\n", nl) ? 2 : 1;
-      // A lone \r at the end of a chunk may be the first half of \r\n: wait for more.
-      if (this.buffer[nl] === "\r" && nl + 1 === this.buffer.length) break;
-      this.buffer = this.buffer.slice(nl + width);
-      this.line(line);
-      nl = this.buffer.search(/\r\n|\r|\n/);
-    }
-  }
-
-  private line(line: string): void {
-    if (line === "") {
-      if (this.data.length > 0) this.emit(this.type || "message", this.data.join("\n"));
-      this.type = "";
-      this.data = [];
-      return;
-    }
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "event") this.type = value;
-    else if (field === "data") this.data.push(value);
-  }
 }
 
 /** Watches `url` until the returned function is called or the server ends the stream for good. */

@@ -180,7 +180,7 @@ export function JobPage(props: {
           </button>
         ))}
       </div>
-      {notice && (
+      {notice && !(notice.level === "info" && final.current) && (
         <div class={`callout ${notice.level}`} role={notice.level === "error" ? "alert" : "status"}>
           <strong>{notice.message}</strong>
           {notice.advice && <div>{notice.advice}</div>}

@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqsBatchQueue } from "../../core/adapters/sqs/batchQueue.ts";
 import { messageDeduplicationId, messageGroupId } from "../../core/adapters/sqs/ids.ts";
+import type { Batch } from "../../core/model.ts";
 import type { ReceivedBatch } from "../../core/ports.ts";
 import { makeBatch } from "../contract/batchQueue.contract.ts";
 import { createFifoQueue, type Emulator, startSqs } from "../helpers/emulators.ts";
@@ -43,6 +44,32 @@ describe("SqsBatchQueue on a FIFO queue", () => {
     await queue.send(makeBatch("job-dedup", "s1", 1000, 3));
     const got = await drain(queue);
     expect(got.map((r) => r.batch.commands.length)).toEqual([2, 3]);
+  });
+
+  it("a second snapshot at the same offset (idle source, re-snapshot within 5 min) is not deduplicated away", async () => {
+    const queue = new SqsBatchQueue({ client: sqs.client, queueUrl: await createFifoQueue(sqs.client) });
+    const snapshot = (first: number): Batch => ({
+      ...makeBatch("job-resnap", "s1", 0, 1),
+      kind: "snapshot",
+      first,
+      last: first,
+      snapshotOffset: 777,
+      commands: [
+        {
+          argv: [Buffer.from("SET"), Buffer.from(`k${first}`), Buffer.from("v")],
+          db: 0,
+          offset: 777,
+          seq: first,
+        },
+      ],
+    });
+    await queue.send(snapshot(1));
+    await queue.send(snapshot(2));
+    await queue.send(snapshot(2)); // a retried send of the same batch: still deduplicated
+    await queue.send(snapshot(1)); // the snapshot starts over
+    await queue.send(snapshot(2));
+    const got = await drain(queue);
+    expect(got.map((r) => r.batch.first)).toEqual([1, 2, 1, 2]);
   });
 
   it("splits a batch over the message cap into ordered parts that reassemble it", async () => {

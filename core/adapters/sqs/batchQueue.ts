@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -52,6 +53,8 @@ interface InFlight {
 export class SqsBatchQueue implements BatchQueue {
   /** Unacked deliveries per message group, in receive order. */
   private readonly held = new Map<string, InFlight[]>();
+  /** Per group: a token renewed each time a snapshot starts (seq 1), see messageDeduplicationId. */
+  private readonly snapshotAttempts = new Map<string, string>();
 
   constructor(private readonly options: SqsBatchQueueOptions) {}
 
@@ -89,6 +92,9 @@ export class SqsBatchQueue implements BatchQueue {
 
   async send(batch: Batch): Promise<void> {
     const groupId = messageGroupId(batch.job, batch.shard);
+    if (batch.kind === "snapshot" && batch.first <= 1)
+      this.snapshotAttempts.set(groupId, randomBytes(6).toString("hex"));
+    const attempt = batch.kind === "snapshot" ? (this.snapshotAttempts.get(groupId) ?? "") : "";
     // Sequential: SQS orders a group by the order its SendMessage calls succeed.
     for (const part of encodeBatchParts(batch, this.options.encode)) {
       await this.call("SendMessage", () =>
@@ -97,7 +103,7 @@ export class SqsBatchQueue implements BatchQueue {
             QueueUrl: this.options.queueUrl,
             MessageBody: part.body,
             MessageGroupId: groupId,
-            MessageDeduplicationId: messageDeduplicationId(batch, part.first, part.last),
+            MessageDeduplicationId: messageDeduplicationId(batch, part.first, part.last, attempt),
           }),
         ),
       );

@@ -24,13 +24,17 @@ export function messageGroupId(job: string, shard: string): string {
  * Same batch part sent twice within SQS's 5-minute window (a replicator retrying a send whose answer
  * it lost) is stored once. `last` is part of the id: after a restart the replicator may re-batch from
  * the same first offset with more commands, and that batch must not be dropped as a duplicate.
- * `replid` and the snapshot offset separate snapshots whose seq numbers restart at 1.
+ * `replid` and the snapshot offset separate snapshots whose seq numbers restart at 1; `attempt`
+ * separates two snapshots at the SAME offset (a re-snapshot of an idle source within 5 minutes,
+ * after the target was flushed): without it SQS would drop the second one's batches as duplicates.
  */
 export function messageDeduplicationId(
   batch: Pick<Batch, "job" | "shard" | "kind" | "replid" | "snapshotOffset">,
   first: number,
   last: number,
+  attempt = "",
 ): string {
-  const snapshot = batch.kind === "snapshot" ? `@${batch.snapshotOffset ?? 0}` : "";
+  const snapshot =
+    batch.kind === "snapshot" ? `@${batch.snapshotOffset ?? 0}${attempt ? `#${attempt}` : ""}` : "";
   return safeId(`${batch.job}:${batch.shard}:${batch.kind}:${batch.replid}${snapshot}:${first}-${last}`);
 }

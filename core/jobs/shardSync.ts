@@ -59,6 +59,11 @@ export class ShardSync implements ReplicaSink {
   private session: ReplicaSession | null = null;
   private stopping = false;
   private readonly stopSignal = new AbortController();
+  /** The master this shard replicates from; a source failover moves it (switchEndpoint). */
+  private endpoint: RedisEndpoint;
+  /** Aborted to cut a reconnect backoff short (stop, or a new master to connect to). */
+  private wake = new AbortController();
+  private switchPending = false;
   private phase: ShardProgress["phase"] = "connecting";
   private replid: string | null = null;
   /** Where the stream stands after what was handed to the batcher (in-process resume point). */
@@ -88,6 +93,7 @@ export class ShardSync implements ReplicaSink {
   private lastLoss: { at: number; closedBySource: boolean; unread: number } | null = null;
 
   constructor(private readonly deps: ShardSyncDeps) {
+    this.endpoint = deps.endpoint;
     const { config } = deps;
     this.batcher = new Batcher({
       job: deps.job,
@@ -127,7 +133,7 @@ export class ShardSync implements ReplicaSink {
     while (!this.stopping) {
       const session = new ReplicaSession(
         {
-          endpoint: this.deps.endpoint,
+          endpoint: this.endpoint,
           psyncCommand: this.deps.config.psyncCommand,
           readTimeoutMs: this.deps.config.readTimeoutMs,
           ...(resume ? { resume } : {}),
@@ -165,7 +171,13 @@ export class ShardSync implements ReplicaSink {
         shard: this.deps.shard,
         reason: this.phaseReason(),
       });
-      const delay = backoffDelay(attempt++, this.deps.config.backoff.baseMs, this.deps.config.backoff.maxMs);
+      // A failover moved the shard to another master: connect there at once (PSYNC continues).
+      const switched = this.switchPending;
+      this.switchPending = false;
+      if (switched) attempt = 0;
+      const delay = switched
+        ? 0
+        : backoffDelay(attempt++, this.deps.config.backoff.baseMs, this.deps.config.backoff.maxMs);
       this.deps.log.warn(
         {
           shard: this.deps.shard,
@@ -176,7 +188,8 @@ export class ShardSync implements ReplicaSink {
         "replication link lost; reconnecting",
       );
       this.phase = "connecting";
-      await sleep(delay, this.stopSignal.signal);
+      this.wake = new AbortController();
+      if (!this.stopping && !this.switchPending) await sleep(delay, this.wake.signal);
     }
     await this.batcher.close();
     this.phase = "stopped";
@@ -186,7 +199,26 @@ export class ShardSync implements ReplicaSink {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopSignal.abort();
+    this.wake.abort();
     await this.session?.close();
+  }
+
+  /**
+   * Replicate from another master from now on (a source failover promoted a replica). The current
+   * link is closed and the supervisor reconnects at once with `PSYNC <replid> <offset+1>` from what
+   * was handed on: a promoted replica keeps the old history (psync2), so it answers +CONTINUE.
+   */
+  async switchEndpoint(endpoint: RedisEndpoint): Promise<void> {
+    if (endpoint.host === this.endpoint.host && endpoint.port === this.endpoint.port) return;
+    this.endpoint = endpoint;
+    this.switchPending = true;
+    this.wake.abort();
+    await this.session?.close();
+  }
+
+  /** The master this shard replicates from now. */
+  get address(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}`;
   }
 
   private phaseReason(): string {
@@ -263,7 +295,7 @@ export class ShardSync implements ReplicaSink {
     const loss = this.lastLoss;
     let client: Awaited<ReturnType<typeof connectRedis>> | null = null;
     try {
-      client = await connectRedis(this.deps.endpoint, { name: "ferry-advice" });
+      client = await connectRedis(this.endpoint, { name: "ferry-advice" });
       const settings = await readReplicationSettings(client);
       const explanation = explainFullResync({
         asked: { replid: asked.replid, offset: asked.offset },
@@ -426,7 +458,7 @@ export class ShardSync implements ReplicaSink {
     this.deps.metrics.lagSeconds.set(labels, lag.lagSeconds);
     return {
       shard: this.deps.shard,
-      address: `${this.deps.endpoint.host}:${this.deps.endpoint.port}`,
+      address: `${this.endpoint.host}:${this.endpoint.port}`,
       phase: this.phase === "streaming" && !this.snapshotApplied ? "snapshot" : this.phase,
       replid: this.replid,
       receivedOffset: lag.receivedOffset,

@@ -27,6 +27,7 @@ import { type TargetInfo, targetInfoFromInfo } from "../snapshot/target.ts";
 import { ClusterWriter } from "../writer/cluster.ts";
 import { createStandaloneWriter, type StandaloneWriter } from "../writer/standalone.ts";
 import type { TargetWriter } from "../writer/types.ts";
+import { followSourceFailovers } from "./clusterSource.ts";
 import { ShardSync } from "./shardSync.ts";
 import type { SyncConfig } from "./syncConfig.ts";
 
@@ -66,6 +67,8 @@ export interface SyncStatus {
 interface SourceShard {
   id: string;
   endpoint: RedisEndpoint;
+  /** Cluster node id of the master (cluster sources). */
+  nodeId?: string;
 }
 
 export class SyncJob {
@@ -113,6 +116,7 @@ export class SyncJob {
               // Slots identify a shard across failovers (a promoted replica has another node id).
               id: `slots-${m.slots[0]?.[0] ?? 0}-${m.slots[0]?.[1] ?? 0}`,
               endpoint: { ...config.source, host: m.endpoint.host, port: m.endpoint.port },
+              nodeId: m.id,
             }));
 
       const spec: FilterSpec = { ...(opts.filters ?? {}) } as FilterSpec;
@@ -229,6 +233,7 @@ export class SyncJob {
       );
     }
     await this.startPollers();
+    await this.followFailovers();
     this.phase = "snapshot";
 
     // Shard runs and apply loops only settle on their own when something fatal happened.
@@ -266,6 +271,7 @@ export class SyncJob {
         target: this.target,
         sources: this.sourceShards,
         clusterSource: this.sourceShards[0]?.id !== "standalone",
+        targetIsCluster: this.targetIsCluster,
       },
       this.opts.scanTuning,
     );
@@ -326,6 +332,7 @@ export class SyncJob {
         });
       }
       await Promise.allSettled(this.loops.map((l) => l.stop()));
+      this.topologyWatch?.stop();
       for (const poller of this.pollers) poller.stop();
       this.stopFilterMetrics();
       for (const client of this.pollClients) client.disconnect();
@@ -337,6 +344,41 @@ export class SyncJob {
       if (this.phase !== "failed") this.phase = "stopped";
     })();
     return this.stopping;
+  }
+
+  private topologyWatch: { stop(): void } | null = null;
+
+  /** Cluster source: follow failovers (each shard reconnects to the master promoted for its slots). */
+  private async followFailovers(): Promise<void> {
+    if (this.sourceShards.length === 0 || this.sourceShards[0]!.id === "standalone") return;
+    const { log, config } = this.opts;
+    this.topologyWatch = await followSourceFailovers({
+      seed: config.source,
+      shards: this.sourceShards,
+      log,
+      onSwitch: async (source, to) => {
+        const i = this.sourceShards.findIndex((s) => s.id === source.id);
+        const shard = this.shards[i];
+        if (!shard) return;
+        await shard.switchEndpoint(to);
+        // The lag poller asks the new master too (psync2 keeps the offsets comparable).
+        this.pollers[i]?.stop();
+        this.pollClients[i]?.disconnect();
+        const client = await connectRedis(to, { name: "ferry-lag" });
+        this.pollClients[i] = client;
+        this.pollers[i] = startSourceOffsetPoller({
+          client,
+          onOffset: (offset) => shard.sourceOffset(offset),
+          onError: () => {},
+        });
+      },
+    }).catch((err: Error) => {
+      log.warn(
+        { error: err.message },
+        "cannot watch the source topology: source failovers will not be followed",
+      );
+      return null;
+    });
   }
 
   private async startPollers(): Promise<void> {

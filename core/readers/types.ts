@@ -27,6 +27,8 @@ export interface ReaderContext {
   /** One per source master (a standalone source: one). */
   sources: Array<{ id: string; endpoint: RedisEndpoint }>;
   clusterSource: boolean;
+  /** The target is a cluster (scan mode's delete reconciliation needs a standalone target). */
+  targetIsCluster?: boolean;
 }
 
 export type ReaderStatus = { mode: "scan"; shards: ScanShardStatus[] } | ({ mode: "rdb" } & RdbRestoreStatus);

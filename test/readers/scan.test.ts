@@ -8,9 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FatalError } from "../../core/errors.ts";
 import { SyncJob } from "../../core/jobs/syncJob.ts";
 import { silentLogger } from "../../core/observability/logger.ts";
+import type { ScanShardStatus } from "../../core/readers/scan/scanShard.ts";
 import { fillDataset, startLoad } from "../helpers/load.ts";
 import { type RedisProc, sleep, startRedis, waitFor } from "../helpers/redis.ts";
 import { differences, syncConfig } from "../sync/setup.ts";
+
+function shardStatus(job: SyncJob): ScanShardStatus {
+  const reader = job.status().reader;
+  if (reader?.mode !== "scan") throw new Error("not a scan-mode job");
+  return reader.shards[0]!;
+}
 
 const KEA = { "notify-keyspace-events": "KEA" };
 
@@ -49,10 +56,7 @@ describe("scan mode", () => {
     const job = await openScan(source, target);
     const running = job.run();
     try {
-      await waitFor(
-        () => (job.status().reader as { shards: Array<{ scans: number }> }).shards[0]!.scans > 0,
-        20_000,
-      );
+      await waitFor(() => shardStatus(job).scans > 0, 20_000);
       await sleep(500);
       const sent = await load.stop();
       expect(sent).toBeGreaterThan(500);
@@ -67,14 +71,13 @@ describe("scan mode", () => {
       expect(await dst.exists("stream:grp", "short-lived", "expiring-later")).toBe(0);
       expect(await dst.getBuffer(Buffer.from([0xff, 0x00, 0x0a]))).toEqual(Buffer.from([0x00, 0xfe]));
 
-      const status = job.status();
-      const shard = (status.reader as { mode: string; shards: Array<Record<string, number>> }).shards[0]!;
-      expect(status.reader?.mode).toBe("scan");
-      expect(shard["keysCopied"]).toBeGreaterThan(400);
-      expect(shard["keysDeleted"]).toBeGreaterThan(0);
-      expect(shard["notifications"]).toBeGreaterThan(500);
-      expect(shard["dirtyKeys"]).toBe(0);
-      expect(shard["oldestDirtyMs"]).toBe(0);
+      const shard = shardStatus(job);
+      expect(shard.keysCopied).toBeGreaterThan(400);
+      expect(shard.keysDeleted).toBeGreaterThan(0);
+      expect(shard.notifications).toBeGreaterThan(500);
+      expect(shard.dirtyKeys).toBe(0);
+      expect(shard.oldestDirtyMs).toBe(0);
+      expect(job.status().phase).toBe("synced");
     } finally {
       await job.stop();
       await running;
@@ -87,20 +90,40 @@ describe("scan mode", () => {
     const job = await openScan(source, target, 20);
     const running = job.run();
     try {
-      await waitFor(
-        () => (job.status().reader as { shards: Array<{ scans: number }> }).shards[0]!.scans > 0,
-        20_000,
-      );
+      await waitFor(() => shardStatus(job).scans > 0, 20_000);
       // 200 distinct keys at once: far beyond 20 dirty keys.
       const p = src.pipeline();
       for (let i = 0; i < 200; i++) p.set(`burst:${i}`, `v${i}`);
       await p.exec();
       await waitFor(async () => (await differences(src, dst, [0, 1])).length === 0, 20_000, 300);
-      const shard = (
-        job.status().reader as { shards: Array<{ rescans: { overflow: number }; scans: number }> }
-      ).shards[0]!;
+      const shard = shardStatus(job);
       expect(shard.rescans.overflow).toBeGreaterThan(0);
       expect(shard.scans).toBeGreaterThan(1);
+    } finally {
+      await job.stop();
+      await running;
+    }
+  });
+
+  it("a lost notification link rescans, and deletes made meanwhile are reconciled", async () => {
+    await Promise.all([src.flushall(), dst.flushall()]);
+    await src.set("gone:1", "x");
+    await src.set("stays", "y");
+    const job = await openScan(source, target);
+    const running = job.run();
+    try {
+      await waitFor(async () => (await dst.exists("gone:1")) === 1 && shardStatus(job).scans > 0, 20_000);
+      // CLIENT KILL frees the subscriber at once, so the DEL in the same transaction notifies nobody.
+      await src.multi().call("CLIENT", "KILL", "TYPE", "pubsub").del("gone:1").set("new:1", "z").exec();
+      await waitFor(() => shardStatus(job).rescans.disconnect > 0, 10_000);
+      await waitFor(
+        async () => (await dst.exists("gone:1")) === 0 && (await dst.exists("new:1")) === 1,
+        10_000,
+      );
+      expect(await differences(src, dst, [0])).toEqual([]);
+      // Notifications flow again after the reconnect.
+      await src.set("after:1", "w");
+      await waitFor(async () => (await dst.get("after:1")) === "w", 10_000);
     } finally {
       await job.stop();
       await running;

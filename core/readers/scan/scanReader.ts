@@ -10,6 +10,7 @@ import { RateLimiter } from "../../pipeline/rateLimiter.ts";
 import { exportFilterMetrics } from "../filterMetrics.ts";
 import { type ReaderPipeline, startReaderPipeline } from "../pipeline.ts";
 import type { ReaderContext, ReaderStatus, SourceReader } from "../types.ts";
+import { canReconcile } from "./reconcile.ts";
 import { ScanShard, type ScanShardOptions } from "./scanShard.ts";
 
 export type ScanReaderTuning = Pick<ScanShardOptions, "maxDirtyKeys" | "scanCount">;
@@ -54,6 +55,12 @@ export class ScanReader implements SourceReader {
     const readLimiter = config.maxOps ? new RateLimiter({ opsPerSecond: config.maxOps }) : undefined;
     // A fresh history per run: markers of an earlier run never make this one skip a copy.
     const replid = `scan-${randomBytes(8).toString("hex")}`;
+    // Deletes missed while notifications were lost are found on the target only when its keys map
+    // back to one source node unambiguously (reconcile.ts).
+    const reconcile =
+      this.ctx.sources.length === 1 && this.ctx.targetIsCluster === false && canReconcile(filter)
+        ? { target: config.target, markerPrefix: config.markerPrefix }
+        : undefined;
     for (const source of this.ctx.sources) {
       const shard = new ScanShard({
         job: config.job,
@@ -68,6 +75,7 @@ export class ScanReader implements SourceReader {
         bigKeyThreshold: config.bigKeyThreshold,
         batch: config.batch,
         ...this.tuning,
+        ...(reconcile ? { reconcile } : {}),
         ...(readLimiter ? { beforeRead: (keys: number) => readLimiter.take(keys) } : {}),
       });
       this.shards.push(shard);

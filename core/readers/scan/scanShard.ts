@@ -25,6 +25,7 @@ import { SnapshotTranslator } from "../../snapshot/translator.ts";
 import { DirtyKeySet } from "./dirtyKeys.ts";
 import { KeyCopier } from "./keyCopier.ts";
 import { judgeNotifyFlags, notifyFlagsError, notifyPattern, parseNotification } from "./notify.ts";
+import { keysGoneFromSource } from "./reconcile.ts";
 
 export interface ScanShardOptions {
   job: string;
@@ -44,6 +45,11 @@ export interface ScanShardOptions {
   maxDirtyKeys?: number;
   /** SCAN COUNT and keys per DUMP pipeline (default 500). */
   scanCount?: number;
+  /**
+   * After a rescan caused by lost notifications, also walk the target for keys deleted on the
+   * source meanwhile (reconcile.ts). Only for a standalone source and target, without renames.
+   */
+  reconcile?: { target: RedisEndpoint; markerPrefix: string };
   /** Called before a read from the source (keys about to be read): source-side rate limit. */
   beforeRead?: (keys: number) => Promise<void>;
 }
@@ -72,6 +78,7 @@ export class ScanShard {
   private readonly translator: SnapshotTranslator;
   private readonly copier: KeyCopier;
   private reader: Redis | null = null;
+  private targetReader: Redis | null = null;
   private subscriber: Redis | null = null;
   private state: ScanShardStatus["state"] = "connecting";
   private stopping = false;
@@ -125,6 +132,7 @@ export class ScanShard {
     } finally {
       this.subscriber?.disconnect();
       this.reader?.disconnect();
+      this.targetReader?.disconnect();
     }
   }
 
@@ -217,6 +225,7 @@ export class ScanShard {
           needScan = false;
           this.dirty.clear();
           await this.fullScan();
+          if (this.scans > 0) await this.reconcile();
           this.scans++;
         } else if (this.dirty.size > 0) {
           this.state = "following";
@@ -263,6 +272,29 @@ export class ScanShard {
           keys.filter((k) => this.copier.wanted(db, k)),
         );
       } while (cursor !== "0");
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const opts = this.opts.reconcile;
+    if (!opts) {
+      this.opts.log.warn(
+        { shard: this.opts.shard },
+        "rescanned after lost notifications: keys deleted on the source meanwhile may remain on the target (cluster or renamed keys); run `ferry verify`",
+      );
+      return;
+    }
+    this.targetReader ??= await connectRedis(opts.target, { name: "ferry-reconcile", maxReconnects: 1000 });
+    const batches = keysGoneFromSource({
+      source: this.reader!,
+      target: this.targetReader,
+      filter: this.opts.filter,
+      markerPrefix: opts.markerPrefix,
+      count: this.opts.scanCount ?? 500,
+    });
+    for await (const { db, keys } of batches) {
+      if (this.stopping) return;
+      await this.copyKeys(db, keys);
     }
   }
 

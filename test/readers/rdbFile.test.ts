@@ -4,9 +4,10 @@
  * the rewrite path for RDB 11+), read from a local file, from a node:http server, and from an S3
  * GetObject answered by a local node:http stub (no offline S3 emulator runs here).
  */
-import { createReadStream, readFileSync, statSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -151,5 +152,27 @@ describe("RDB-file restore", () => {
     await client.select(0);
     expect(await client.dbsize()).toBe(0);
     expect(status.filtered.keys).toBeGreaterThan(5);
+  });
+});
+
+describe("RDB-file restore of a truncated file", () => {
+  it("fails with the parser's error instead of reporting success", async () => {
+    const target = await startRedis();
+    const dir = mkdtempSync(join(tmpdir(), "ferry-rdb-"));
+    try {
+      const whole = readFileSync(join(DIR, "redis-7.0.15.rdb"));
+      const file = join(dir, "truncated.rdb");
+      writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
+      const job = await RdbRestoreJob.open({
+        config: syncConfig("redis://127.0.0.1:1", target.url, { job: "rdb-truncated" }),
+        location: file,
+        log: silentLogger(),
+      });
+      await expect(job.run()).rejects.toThrow(/truncated|end of|EOF|incomplete/i);
+      expect(job.status().phase).toBe("failed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await target.stop();
+    }
   });
 });

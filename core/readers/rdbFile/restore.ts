@@ -160,11 +160,6 @@ export class RdbRestore implements SourceReader {
       await pipeline.stop();
       filterMetrics.stop();
     }
-    if (this.checksumOk === false)
-      throw new FatalError(
-        `${this.display}: the RDB checksum does not match — the file is corrupt or truncated; what was read is applied`,
-        "get an intact copy of the file and restore it again (keys are replaced, so a rerun is safe)",
-      );
   }
 
   private async hand(events: RdbEvent[], batcher: Batcher): Promise<void> {

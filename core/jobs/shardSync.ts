@@ -29,6 +29,7 @@ import type { TargetInfo } from "../snapshot/target.ts";
 import { SnapshotTranslator } from "../snapshot/translator.ts";
 import type { ApplyResult, MarkerState } from "../writer/types.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
+import type { SlotHandoff } from "./slotHandoff.ts";
 import type { SyncConfig } from "./syncConfig.ts";
 
 export interface ShardSyncDeps {
@@ -49,6 +50,14 @@ export interface ShardSyncDeps {
    * queue holds nothing more of this shard: flush what the job wrote, or warn.
    */
   beforeResnapshot(reason: string): Promise<void>;
+  /** Cluster source: orders keys that MIGRATE moves between source masters (see slotHandoff.ts). */
+  handoff?: SlotHandoff;
+  /**
+   * Batches are applied by another process (AWS shape: the writer Lambda), so onApplied is never
+   * called here: the applied offset arrives through appliedFromStore(), and a re-snapshot does not
+   * wait for a drain this process cannot see (the FIFO queue keeps the shard's order anyway).
+   */
+  appliedElsewhere?: boolean;
 }
 
 type Resume = { replid: string; offset: number; db: number } | null;
@@ -216,6 +225,11 @@ export class ShardSync implements ReplicaSink {
     await this.session?.close();
   }
 
+  /** Stream offset handed to the batcher so far (0 while there is none). */
+  get handedOffset(): number {
+    return this.phase === "streaming" ? (this.handed?.offset ?? 0) : 0;
+  }
+
   /** The master this shard replicates from now. */
   get address(): string {
     return `${this.endpoint.host}:${this.endpoint.port}`;
@@ -276,7 +290,7 @@ export class ShardSync implements ReplicaSink {
     this.lag.reset(info.offset);
     if (this.asked) void this.explainResync(this.asked, info);
     if (resnapshot) {
-      await this.drained();
+      if (!this.deps.appliedElsewhere) await this.drained();
       await this.deps.beforeResnapshot(`full resync of shard ${this.deps.shard}`);
     }
     this.translator = new SnapshotTranslator({ target: this.deps.target, filter: this.deps.filter });
@@ -374,9 +388,22 @@ export class ShardSync implements ReplicaSink {
 
   async commands(commands: Command[], endOffset: number, db: number): Promise<void> {
     this.lag.received(endOffset);
+    let input = commands;
+    const handoff = this.deps.handoff;
+    if (handoff) {
+      const inspected = handoff.inspect(this.deps.shard, commands);
+      input = inspected.commands;
+      if (inspected.barrier) {
+        // A key migrated in from another master: what the other shards already read (the old
+        // owner's DEL of it among them) is applied first. Our own earlier commands go out now,
+        // so a shard waiting on us in turn cannot wait forever.
+        await this.batcher.flush();
+        await handoff.barrier(this.deps.shard);
+      }
+    }
     const kept: Command[] = [];
     if (!(this.deps.config.mode === "full-only" && this.snapshotsStarted > 0)) {
-      for (const command of commands) {
+      for (const command of input) {
         const mapped = this.deps.filter.command(command, this.deps.commandTable);
         if (mapped) kept.push(mapped);
       }
@@ -417,6 +444,27 @@ export class ShardSync implements ReplicaSink {
     }
     if (this.appliedBatches >= this.batcher.sealedBatches)
       for (const wake of this.drainWaiters.splice(0)) wake();
+    this.wakeSynced();
+  }
+
+  /**
+   * AWS shape: the applied offset another process recorded for this shard (OffsetStore). It drives
+   * the ACKs the master sees (without them it drops us after repl-timeout) and the lag. The store
+   * only moves once the marker is back in stream form, so reaching the snapshot's offset in the
+   * current history means the snapshot is applied.
+   */
+  appliedFromStore(replid: string, offset: number): void {
+    if (replid !== this.replid || this.phase !== "streaming" || offset < this.snapshotOffset) return;
+    this.snapshotApplied = true;
+    // Never ACK past what this link received: the store may hold what a previous process sent.
+    const ack = Math.min(offset, this.lag.snapshot().receivedOffset);
+    this.lag.applied(ack);
+    this.session?.setAppliedOffset(ack);
+    this.deps.metrics.appliedOffset.set({ job: this.deps.job, shard: this.deps.shard }, ack);
+    this.wakeSynced();
+  }
+
+  private wakeSynced(): void {
     const applied = this.lag.snapshot().appliedOffset;
     for (let i = this.syncedWaiters.length - 1; i >= 0; i--) {
       const waiter = this.syncedWaiters[i]!;

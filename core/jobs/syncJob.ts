@@ -29,6 +29,7 @@ import { createStandaloneWriter, type StandaloneWriter } from "../writer/standal
 import type { TargetWriter } from "../writer/types.ts";
 import { followSourceFailovers } from "./clusterSource.ts";
 import { ShardSync } from "./shardSync.ts";
+import { SlotHandoff } from "./slotHandoff.ts";
 import type { SyncConfig } from "./syncConfig.ts";
 
 export interface SyncJobOptions {
@@ -198,6 +199,16 @@ export class SyncJob {
             ...(config.maxBytesPerSecond ? { bytesPerSecond: config.maxBytesPerSecond } : {}),
           })
         : undefined;
+    const handoff = this.sourceShards[0]?.nodeId
+      ? new SlotHandoff({
+          shards: () =>
+            this.shards.map((s, i) => ({
+              id: this.sourceShards[i]!.id,
+              handedOffset: () => s.handedOffset,
+              appliedOffset: () => s.lag.snapshot().appliedOffset,
+            })),
+        })
+      : undefined;
     for (const source of this.sourceShards) {
       this.shards.push(
         new ShardSync({
@@ -213,6 +224,7 @@ export class SyncJob {
           metrics: this.metrics,
           readMarker: () => this.writer.readMarker(config.job, source.id),
           beforeResnapshot: (reason) => this.beforeResnapshot(reason),
+          ...(handoff ? { handoff } : {}),
         }),
       );
     }

@@ -11,7 +11,7 @@ import { MemoryBatchQueue } from "../adapters/memory/batchQueue.ts";
 import { builtinCommandTable, loadCommandTable } from "../commands/index.ts";
 import type { CommandTable } from "../commands/table.ts";
 import { connectRedis, detectTopology, formatAddress } from "../connect/index.ts";
-import { BadInputError, FatalError } from "../errors.ts";
+import { BadInputError, FatalError, FerryError } from "../errors.ts";
 import { compileFilter, type Filter, type FilterSpec } from "../filters/index.ts";
 import type { ShardProgress } from "../model.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -101,8 +101,15 @@ export class SyncJob {
   static async open(opts: SyncJobOptions): Promise<SyncJob> {
     const { config, log } = opts;
     const metrics = opts.metrics ?? createMetrics();
-    const sourceClient = await connectRedis(config.source, { name: "ferry-inspect" });
-    const targetClient = await connectRedis(config.target, { name: "ferry-inspect" });
+    const sourceClient = await connectRedis(config.source, { name: "ferry-inspect" }).catch(naming("source"));
+    // An open connection keeps the process alive: a target that cannot be reached must not leave
+    // the source's inspection client behind (the CLI would print the error and never exit).
+    const targetClient = await connectRedis(config.target, { name: "ferry-inspect" }).catch(
+      (err: unknown) => {
+        sourceClient.disconnect();
+        return naming("target")(err);
+      },
+    );
     try {
       const sourceTopology = await detectTopology(sourceClient, config.source);
       const targetTopology = await detectTopology(targetClient, config.target);
@@ -176,7 +183,16 @@ export class SyncJob {
 
   /** Replicates until stop(), until synced (untilSynced / full-only), or a fatal error (rejects). */
   run(): Promise<SyncStatus> {
-    const running = this.replicate();
+    const running = this.replicate().catch(async (err: unknown) => {
+      // Failures before the shards run (a read-only or full target refusing the first write, a lag
+      // poller that cannot connect) must still close the writer and pollers, or the process hangs.
+      if (this.phase !== "failed") {
+        this.phase = "failed";
+        this.errors.push(err instanceof Error ? err.message : String(err));
+      }
+      await this.shutdown(false);
+      throw err;
+    });
     this.finished = running.then(
       () => {},
       () => {},
@@ -322,6 +338,9 @@ export class SyncJob {
     const { log } = this.opts;
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
+      // A job that failed or stopped meanwhile is never synced; a timer left polling would keep the
+      // process alive after the error was reported.
+      if (this.stopping) return;
       if (this.shards.every((s) => s.streaming)) break;
     }
     await Promise.all(this.pollers.map((p) => p.poll()));
@@ -503,6 +522,23 @@ function openWriter(
         markerPrefix: config.markerPrefix,
         markerDb: config.markerDb,
       });
+}
+
+/**
+ * Connection errors name an address; with two servers in play the user also needs to know which
+ * option to fix (and which FERRY_<ROLE>_PASSWORD variable applies).
+ */
+function naming(role: "source" | "target"): (err: unknown) => never {
+  return (err) => {
+    if (!(err instanceof FerryError)) throw err;
+    const Kind = err.constructor as new (
+      message: string,
+      advice?: string,
+      options?: ErrorOptions,
+    ) => FerryError;
+    const advice = err.advice?.replace("FERRY_*_", `FERRY_${role.toUpperCase()}_`);
+    throw new Kind(`--${role}: ${err.message}`, advice, { cause: err });
+  };
 }
 
 /**

@@ -39,7 +39,7 @@ const RULES: readonly Rule[] = [
     kind: "fatal",
     message: ({ command, detail }) => `target ACL forbids ${command}: ${detail}`,
     advice:
-      "grant the ferry user the write commands of the source stream plus MULTI, EXEC, WATCH, EVAL, SELECT, GET, SET, SCAN, DEL",
+      "grant it to the target user (ACL SETUSER <user> +<command>): ferry needs RESTORE, the write commands of the source stream, MULTI, EXEC, WATCH, EVAL, SELECT, GET, SET, SCAN and DEL; then run the job again (it resumes)",
   },
   {
     test: /DUMP payload version or checksum are wrong|Bad data format/,

@@ -12,7 +12,7 @@ import { silentLogger } from "../../core/observability/logger.ts";
 import { type RunningServer, startServer } from "../../functions/cli/serve.ts";
 import { compareServers } from "../helpers/compare.ts";
 import { fillDataset, startLoad } from "../helpers/load.ts";
-import { type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
+import { type RedisProc, startRedis } from "../helpers/redis.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
 import { buildConsole } from "./build.ts";
 
@@ -23,9 +23,10 @@ let browser: Browser;
 let page: Page;
 let key = "";
 let stateDir: string;
+let dist = "";
 
 beforeAll(async () => {
-  [source, target] = await Promise.all([
+  [source, target, dist] = await Promise.all([
     startRedis({ config: { "repl-backlog-size": "64mb" } }),
     startRedis(),
     buildConsole(),
@@ -46,6 +47,7 @@ afterAll(async () => {
   await source?.stop();
   await target?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  if (dist) rmSync(dist, { recursive: true, force: true });
 });
 
 async function confirm(action: string): Promise<void> {
@@ -144,6 +146,8 @@ it("creates a migration, shows live lag while writes flow, pauses, resumes, cuts
     await load.stop();
   }
 
+  // The message carries the event log, so a job that left streaming on its own says why.
+  expect(await jobState().textContent(), await page.getByTestId("event-log").textContent()).toBe("streaming");
   await confirm("Cut over");
   await expect.poll(() => jobState().textContent(), { timeout: 60_000 }).toBe("completed");
   const diffs = await compareServers(source.client(), target.client(), { dbs: [0, 1] });

@@ -120,7 +120,12 @@ export function JobPage(props: {
         });
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, null, String(err));
-      setNotice({ level: "error", message: e.status === 403 ? authMessage(e) : e.message, advice: e.advice });
+      // authMessage already says what to do about a read-only key.
+      setNotice(
+        e.status === 403
+          ? { level: "error", message: authMessage(e) }
+          : { level: "error", message: e.message, advice: e.advice },
+      );
     } finally {
       setBusy(null);
     }

@@ -416,6 +416,7 @@ export class ShardSync implements ReplicaSink {
     if (this.events.length === 0) return;
     const out: Command[] = [];
     const apply = this.deps.config.mode !== "incremental-only" || this.hadMarkerAtStart;
+    const keysBefore = this.keysDone;
     for (const event of this.events.splice(0)) {
       if (event.kind === "key" || event.kind === "key-end") this.keysDone++;
       if (!apply) continue;
@@ -423,7 +424,10 @@ export class ShardSync implements ReplicaSink {
         out.push({ argv: command.argv, db: command.db, offset: this.snapshotOffset, seq: ++this.seq });
       }
     }
-    this.deps.metrics.snapshotKeys.inc({ job: this.deps.job, shard: this.deps.shard }, 0);
+    this.deps.metrics.snapshotKeys.inc(
+      { job: this.deps.job, shard: this.deps.shard },
+      this.keysDone - keysBefore,
+    );
     if (out.length > 0) await this.batcher.snapshot(out);
   }
 
@@ -434,6 +438,7 @@ export class ShardSync implements ReplicaSink {
     this.appliedBatches++;
     const labels = { job: this.deps.job, shard: this.deps.shard };
     this.deps.metrics.appliedCommands.inc(labels, result.applied);
+    this.deps.metrics.appliedBytes.inc(labels, batch.bytes);
     if (batch.kind === "snapshot") {
       if (batch.last >= this.sealedSnapshotLast && this.parser === null) this.snapshotApplied = true;
     } else {

@@ -80,6 +80,13 @@ describe("ferry sync (CLI)", () => {
     expect(metrics).toMatch(/^# TYPE ferry_\w+/m);
     expect(metrics).toMatch(/^ferry_applied_offset\{[^}]*shard="standalone"[^}]*\} \d+/m);
     expect(metrics).toMatch(/^ferry_lag_bytes\{[^}]*\} 0$/m);
+    // Counters follow the status: every snapshot key and some applied bytes.
+    const keysDone = (status["totals"] as { keysDone: number }).keysDone;
+    expect(keysDone).toBeGreaterThan(100);
+    expect(metrics).toContain(
+      `ferry_snapshot_keys_total{job="${status["job"]}",shard="standalone"} ${keysDone}`,
+    );
+    expect(metrics).toMatch(/^ferry_applied_bytes_total\{[^}]*\} [1-9]\d*$/m);
 
     run.child.kill("SIGTERM");
     expect(await run.exited, run.stderr()).toBe(0);

@@ -147,7 +147,9 @@ it("creates a migration, shows live lag while writes flow, pauses, resumes, cuts
   }
 
   // The message carries the event log, so a job that left streaming on its own says why.
-  expect(await jobState().textContent(), await page.getByTestId("event-log").textContent()).toBe("streaming");
+  expect(await jobState().textContent(), (await page.getByTestId("event-log").textContent()) ?? "").toBe(
+    "streaming",
+  );
   await confirm("Cut over");
   await expect.poll(() => jobState().textContent(), { timeout: 60_000 }).toBe("completed");
   const diffs = await compareServers(source.client(), target.client(), { dbs: [0, 1] });

@@ -8,7 +8,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { handle } from "hono/aws-lambda";
 import { Registry } from "prom-client";
-import { DynamoJobStore } from "../core/adapters/dynamodb/index.ts";
+import { DynamoJobStore, DynamoOffsetStore } from "../core/adapters/dynamodb/index.ts";
 import { MemoryJobStore } from "../core/adapters/memory/jobStore.ts";
 import { createApp } from "../core/api/app.ts";
 import { parseApiKeyFile } from "../core/api/auth.ts";
@@ -18,6 +18,8 @@ import { JobService } from "../core/jobs/service.ts";
 import type { JobSpec } from "../core/jobs/spec.ts";
 import type { StoredStatus } from "../core/jobs/view.ts";
 import type { JobStore } from "../core/ports.ts";
+import { createAwsRunner } from "./aws/controlPlane.ts";
+import { AwsSecretResolver } from "./aws/secrets.ts";
 import { version } from "./cli/version.ts";
 
 function authFromEnv(env: NodeJS.ProcessEnv) {
@@ -36,6 +38,20 @@ function storeFromEnv(env: NodeJS.ProcessEnv): JobStore<JobSpec, StoredStatus> {
   return new DynamoJobStore<JobSpec, StoredStatus>({ client: new DynamoDBClient({}), tableName: table });
 }
 
-const service = new JobService({ store: storeFromEnv(process.env), runner: new ControlPlaneRunner() });
+/** With the Replicator task linked (sst.config.ts), jobs run as Fargate tasks; else nothing runs. */
+function runnerFromEnv(env: NodeJS.ProcessEnv, store: JobStore<JobSpec, StoredStatus>): ControlPlaneRunner {
+  if (!env["SST_RESOURCE_Replicator"] || !env["FERRY_JOBS_TABLE"]) return new ControlPlaneRunner();
+  const offsetsTable = env["FERRY_OFFSETS_TABLE"];
+  return createAwsRunner({
+    store,
+    secrets: new AwsSecretResolver(),
+    ...(offsetsTable
+      ? { offsets: new DynamoOffsetStore({ client: new DynamoDBClient({}), tableName: offsetsTable }) }
+      : {}),
+  });
+}
+
+const store = storeFromEnv(process.env);
+const service = new JobService({ store, runner: runnerFromEnv(process.env, store) });
 export const app = createApp({ service, auth: authFromEnv(process.env), registry: new Registry(), version });
 export const handler = handle(app);

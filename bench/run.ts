@@ -12,7 +12,7 @@ import { ferryRig, type IncrementalRig, ladder, lagAt, nativeRig } from "./incre
 import { addBigList, fillDataset, SIZES, type SizeName } from "./lib/dataset.ts";
 import { machineInfo } from "./lib/machine.ts";
 import { fmt, type Row, table } from "./lib/report.ts";
-import { ferrySnapshot, nativeSnapshot } from "./snapshot.ts";
+import { ferrySnapshot, nativeSnapshot, rdbSize } from "./snapshot.ts";
 
 const GOALS = {
   incrementalRatio: 0.9,
@@ -58,13 +58,16 @@ if (only.has("snapshot") || only.has("memory")) {
     log(
       `  ${dataset.keys} keys, ${fmt.mib(dataset.usedMemoryBytes)} used_memory, ${fmt.s(dataset.fillSeconds)}`,
     );
-    results["dataset"] = dataset;
+    const rdbBytes = await rdbSize(source);
+    results["dataset"] = { ...dataset, rdbBytes };
     if (only.has("snapshot")) {
       log("snapshot: ferry sync --until-synced …");
-      const ferry = await ferrySnapshot(source, ferryArgs, prof);
-      log(`  ferry ${fmt.s(ferry.seconds)}, ${fmt.n(ferry.keysPerSecond)} keys/s, match ${ferry.keysMatch}`);
+      const ferry = await ferrySnapshot(source, rdbBytes, ferryArgs, prof);
+      log(
+        `  ferry ${fmt.s(ferry.seconds)}, ${fmt.n(ferry.keysPerSecond)} keys/s, CPU ${fmt.s(ferry.cpuSeconds)} (${ferry.cpuMicrosPerKey.toFixed(1)} µs/key), match ${ferry.keysMatch}`,
+      );
       log("snapshot: native replicaof …");
-      const native = await nativeSnapshot(source, ferry.rdbBytes);
+      const native = await nativeSnapshot(source, rdbBytes);
       log(`  native ${fmt.s(native.seconds)}`);
       const ratio = native.seconds / ferry.seconds;
       results["snapshot"] = { ferry, native, ratio };
@@ -94,6 +97,14 @@ if (only.has("snapshot") || only.has("memory")) {
           met: null,
         },
         {
+          figure: "snapshot ferry CPU",
+          ferry: `${fmt.s(ferry.cpuSeconds)} (${ferry.cpuMicrosPerKey.toFixed(1)} µs/key)`,
+          native: "",
+          ratio: "",
+          goal: "",
+          met: null,
+        },
+        {
           figure: "snapshot peak RSS",
           ferry: fmt.mib(ferry.peakRssBytes),
           native: "",
@@ -114,7 +125,7 @@ if (only.has("snapshot") || only.has("memory")) {
     if (only.has("memory")) {
       log(`memory bound: + one ${fmt.mib(BIG_LIST_BYTES)} list …`);
       const elements = await addBigList(source.client(), "huge:list", BIG_LIST_BYTES);
-      const ferry = await ferrySnapshot(source, ferryArgs, prof);
+      const ferry = await ferrySnapshot(source, await rdbSize(source), ferryArgs, prof);
       log(
         `  ferry ${fmt.s(ferry.seconds)}, peak RSS ${fmt.mib(ferry.peakRssBytes)}, disk ${ferry.diskWriteBytes} B`,
       );
@@ -149,9 +160,11 @@ if (only.has("incremental")) {
     const rig = await open();
     try {
       const steps = await ladder(rig.gen, rig.probe, log);
-      const rate = halfRate ?? Math.round(steps.maxSustainedRate / 2);
-      const lag = await lagAt(rig.gen, rig.probe, rate, LAG_SECONDS);
-      log(`  lag at ${rate} ops/s: p50 ${fmt.ms(lag.p50Ms)}, p99 ${fmt.ms(lag.p99Ms)}`);
+      const rate = halfRate ?? Math.round(Math.max(steps.maxSustainedRate, 10_000) / 2);
+      const lag = await lagAt(rig, rate, LAG_SECONDS);
+      log(
+        `  lag at ${rate} ops/s: p50 ${fmt.ms(lag.p50Ms)}, p99 ${fmt.ms(lag.p99Ms)}, CPU ${lag.cpuMicrosPerOp.toFixed(2)} µs/op`,
+      );
       return { ...steps, lag, peakRssBytes: rig.peakRssBytes() };
     } finally {
       await rig.close();
@@ -192,6 +205,14 @@ if (only.has("incremental")) {
       ratio: "",
       goal: `≤ ${GOALS.lagP99Ms} ms`,
       met: ferry.lag.p99Ms <= GOALS.lagP99Ms,
+    },
+    {
+      figure: `stream CPU per op @ ${fmt.n(ferry.lag.rate)} ops/s`,
+      ferry: `${ferry.lag.cpuMicrosPerOp.toFixed(2)} µs`,
+      native: `${native.lag.cpuMicrosPerOp.toFixed(2)} µs`,
+      ratio: "",
+      goal: "",
+      met: null,
     },
     {
       figure: "stream peak RSS",

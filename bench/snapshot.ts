@@ -3,6 +3,8 @@
  * by a native `replicaof` into an empty redis-server; wall time until the keyspace matches, keys/s,
  * MB/s of RDB, ferry's peak RSS and disk writes.
  */
+import { rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { RedisProc } from "../test/helpers/redis.ts";
 import { startRedis, waitFor } from "../test/helpers/redis.ts";
 import { markerKeys, replicationField, totalKeys } from "./lib/keyspace.ts";
@@ -19,10 +21,23 @@ export interface FerrySnapshotFigures extends SnapshotFigures {
   peakRssBytes: number;
   diskWriteBytes: number;
   rdbBytes: number;
+  /** ferry's user+system CPU per source key: the figure to compare fixes with on a busy machine. */
+  cpuSeconds: number;
+  cpuMicrosPerKey: number;
+}
+
+/** Size of the source's RDB (SAVE, then the file): the bytes a full resync transfers. */
+export async function rdbSize(source: RedisProc): Promise<number> {
+  await source.client().call("SAVE");
+  const path = join(source.dir, "dump.rdb");
+  const bytes = statSync(path).size;
+  rmSync(path);
+  return bytes;
 }
 
 export async function ferrySnapshot(
   source: RedisProc,
+  rdbBytes: number,
   extraArgs: string[] = [],
   opts: { cpuProfDir?: string } = {},
 ): Promise<FerrySnapshotFigures> {
@@ -35,10 +50,6 @@ export async function ferrySnapshot(
     const seconds = (performance.now() - started) / 1000;
     if (code !== 0) throw new Error(`ferry sync exited with ${code}:\n${run.stderr().slice(-4000)}`);
     const sample = run.sample();
-    const final = run.logs.findLast((l) => l["status"] !== undefined)?.["status"] as
-      | { totals?: { snapshotBytesDone?: number } }
-      | undefined;
-    const rdbBytes = final?.totals?.snapshotBytesDone ?? 0;
     const client = target.client();
     const copied = (await totalKeys(client)) - (await markerKeys(client));
     return {
@@ -49,6 +60,8 @@ export async function ferrySnapshot(
       peakRssBytes: sample.peakRssBytes,
       diskWriteBytes: sample.writeBytes,
       rdbBytes,
+      cpuSeconds: sample.cpuSeconds,
+      cpuMicrosPerKey: (sample.cpuSeconds * 1e6) / expected,
     };
   } finally {
     await target.stop();

@@ -49,7 +49,7 @@ function addKey(pipe: Pipe, rng: Rng, pool: Buffer, i: number, type: KeyType): v
   const key = `${type}:${i}`;
   switch (type) {
     case "string":
-      pipe.set(key, slice(rng, pool, intBetween(rng, 100, 1500)));
+      pipe.set(key, slice(rng, pool, intBetween(rng, 50, 700)));
       break;
     case "hash": {
       const args: Buffer[] = [];

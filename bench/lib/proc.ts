@@ -12,19 +12,28 @@ export const FERRY_BIN = fileURLToPath(new URL("../../bin/ferry.mjs", import.met
 export interface ProcSample {
   peakRssBytes: number;
   writeBytes: number;
+  /** user + system CPU time: unlike wall time, barely moved by other load on a shared machine. */
+  cpuSeconds: number;
 }
+
+/** clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every Linux build that matters). */
+const USER_HZ = 100;
 
 /** VmHWM and write_bytes of a live process (zeros once it is gone). */
 export function readProc(pid: number): ProcSample {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return {
       peakRssBytes: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024,
       writeBytes: Number(/^write_bytes:\s+(\d+)/m.exec(io)?.[1] ?? 0),
+      cpuSeconds: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / USER_HZ,
     };
   } catch {
-    return { peakRssBytes: 0, writeBytes: 0 };
+    return { peakRssBytes: 0, writeBytes: 0, cpuSeconds: 0 };
   }
 }
 
@@ -44,12 +53,13 @@ export function startFerry(args: string[], opts: { cpuProfDir?: string } = {}): 
   const child = spawn(process.execPath, [...nodeArgs, FERRY_BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const peak: ProcSample = { peakRssBytes: 0, writeBytes: 0 };
+  const peak: ProcSample = { peakRssBytes: 0, writeBytes: 0, cpuSeconds: 0 };
   const take = (): void => {
     if (child.pid === undefined) return;
     const s = readProc(child.pid);
     peak.peakRssBytes = Math.max(peak.peakRssBytes, s.peakRssBytes);
     peak.writeBytes = Math.max(peak.writeBytes, s.writeBytes);
+    peak.cpuSeconds = Math.max(peak.cpuSeconds, s.cpuSeconds);
   };
   const timer = setInterval(take, 100);
   const logs: Array<Record<string, unknown>> = [];

@@ -1,0 +1,200 @@
+/**
+ * The standalone writer's data connection: whole guarded transactions written as ONE buffer each,
+ * replies read with core/resp, settled in order.
+ *
+ * Why not ioredis here: ioredis builds a Command object, a promise, a timeout timer and a socket
+ * write per command; a batch of 1000 SETs cost ~1000 of each on the apply path, which the profile
+ * showed as the writer's ceiling. One encode + one write + one decoder pass per transaction leaves
+ * the target as the limit. Control commands (marker GET, SCAN, emptiness) stay on ioredis.
+ *
+ * A transaction's commands are independent of the connection's earlier state (each one starts with
+ * SELECT and WATCH), so after a lost connection the next send simply opens a new one; whatever was
+ * in flight settles as a connection error (retryable) and the markers decide what was applied.
+ */
+import type { Socket } from "node:net";
+import { RetryableError } from "../errors.ts";
+import { openSocket } from "../replication/connect.ts";
+import type { RedisEndpoint } from "../replication/types.ts";
+import { RespDecoder } from "../resp/decoder.ts";
+import { encodeCommands } from "../resp/encoder.ts";
+import { NEED_MORE, RespErrorReply, RespSimpleString, type RespValue } from "../resp/types.ts";
+import type { Settled } from "./replies.ts";
+
+export interface TxConnectionOptions {
+  /** TCP/TLS connect + AUTH. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Replies outstanding and nothing received for this long → the connection is dropped. Default 60 s. */
+  replyTimeoutMs?: number;
+  /** CLIENT SETNAME. */
+  name?: string;
+}
+
+/** An error reply, shaped like ioredis' ReplyError so targetErrors.ts classifies both alike. */
+export class TargetReplyError extends Error {
+  override readonly name = "ReplyError";
+}
+
+interface Pending {
+  results: Settled[];
+  expected: number;
+  resolve: (results: Settled[]) => void;
+}
+
+function toReply(value: RespValue): unknown {
+  if (value instanceof RespSimpleString) return value.value;
+  if (value instanceof RespErrorReply) return new TargetReplyError(value.message);
+  if (Array.isArray(value)) return value.map(toReply);
+  return value;
+}
+
+export class TxConnection {
+  private socket: Socket | null = null;
+  private opening: Promise<Socket> | null = null;
+  private decoder = new RespDecoder();
+  private readonly pending: Pending[] = [];
+  private lastData = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly endpoint: RedisEndpoint,
+    private readonly opts: TxConnectionOptions = {},
+  ) {
+    const timeout = opts.replyTimeoutMs ?? 60_000;
+    this.watchdog = setInterval(
+      () => {
+        if (this.pending.length > 0 && Date.now() - this.lastData > timeout)
+          this.drop(new Error(`no reply from the target within ${timeout} ms`));
+      },
+      Math.min(timeout, 1000),
+    );
+    this.watchdog.unref();
+  }
+
+  /** Opens the connection now (fails fast on a wrong address or password). */
+  async connect(): Promise<void> {
+    await this.ensureSocket();
+  }
+
+  /**
+   * Writes `commands` in one write; resolves (never rejects) with one Settled per command. Calls
+   * are written in call order, also while a (re)connect is under way.
+   */
+  send(commands: Buffer[][]): Promise<Settled[]> {
+    const payload = encodeCommands(commands);
+    return new Promise((resolve) => {
+      const entry: Pending = { results: [], expected: commands.length, resolve };
+      if (this.socket && !this.opening) {
+        this.write(entry, payload);
+        return;
+      }
+      this.ensureSocket().then(
+        () => this.write(entry, payload),
+        (err: unknown) => resolve(commands.map(() => ({ ok: false as const, error: err }))),
+      );
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    this.drop(new Error("writer closed"));
+  }
+
+  private write(entry: Pending, payload: Buffer): void {
+    const socket = this.socket;
+    if (!socket) {
+      entry.resolve(Array.from({ length: entry.expected }, () => ({ ok: false, error: lost() })));
+      return;
+    }
+    if (this.pending.length === 0) this.lastData = Date.now();
+    this.pending.push(entry);
+    socket.write(payload);
+  }
+
+  private ensureSocket(): Promise<Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    if (this.closed) return Promise.reject(new RetryableError("the target writer is closed"));
+    this.opening ??= this.open().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<Socket> {
+    let socket: Socket;
+    try {
+      socket = await openSocket(this.endpoint, this.opts.connectTimeoutMs ?? 10_000);
+    } catch (err) {
+      throw new RetryableError(
+        `cannot connect to the target ${this.endpoint.host}:${this.endpoint.port}: ${(err as Error).message}`,
+        "check that the target is reachable; ferry retries",
+        { cause: err },
+      );
+    }
+    this.decoder = new RespDecoder();
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => {}); // "close" follows and settles what is pending
+    socket.on("close", () => {
+      if (this.socket === socket) this.drop(lost());
+    });
+    this.socket = socket;
+    const hello: Buffer[][] = [];
+    const { username, password } = this.endpoint;
+    if (password !== undefined)
+      hello.push([Buffer.from("AUTH"), ...(username ? [Buffer.from(username)] : []), Buffer.from(password)]);
+    if (this.opts.name)
+      hello.push([Buffer.from("CLIENT"), Buffer.from("SETNAME"), Buffer.from(this.opts.name)]);
+    if (hello.length > 0) {
+      const replies = await new Promise<Settled[]>((resolve) => {
+        this.write({ results: [], expected: hello.length, resolve }, encodeCommands(hello));
+      });
+      const auth = password !== undefined ? replies[0] : undefined;
+      if (auth && !auth.ok) {
+        this.drop(lost());
+        throw auth.error;
+      }
+    }
+    return socket;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastData = Date.now();
+    this.decoder.push(chunk);
+    for (;;) {
+      let frame: ReturnType<RespDecoder["next"]>;
+      try {
+        frame = this.decoder.next();
+      } catch (err) {
+        this.drop(err as Error); // not RESP: nothing after this point can be trusted
+        return;
+      }
+      if (frame === NEED_MORE) return;
+      const entry = this.pending[0];
+      if (!entry) continue; // nothing asked for it (cannot happen without a server bug)
+      const value = toReply(frame.value);
+      entry.results.push(
+        value instanceof TargetReplyError ? { ok: false, error: value } : { ok: true, value },
+      );
+      if (entry.results.length === entry.expected) {
+        this.pending.shift();
+        entry.resolve(entry.results);
+      }
+    }
+  }
+
+  /** Forget the socket; everything pending settles with `error` (a retryable connection error). */
+  private drop(error: Error): void {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.destroy();
+    for (const entry of this.pending.splice(0)) {
+      while (entry.results.length < entry.expected) entry.results.push({ ok: false, error });
+      entry.resolve(entry.results);
+    }
+  }
+}
+
+function lost(): Error {
+  return new Error("Connection is closed.");
+}

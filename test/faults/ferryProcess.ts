@@ -4,6 +4,7 @@
  * here is killed on exit, so a failing test leaves no ferry behind.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { waitFor } from "../helpers/redis.ts";
@@ -65,6 +66,15 @@ export function startFerry(args: string[], env: Record<string, string> = {}): Fe
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => {
       live.delete(child);
+      // FERRY_FAULT_LOGS=<dir> keeps every child's log for a failing CI run.
+      const dir = process.env["FERRY_FAULT_LOGS"];
+      if (dir) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(
+          join(dir, `ferry-${startedAt}-${child.pid}.jsonl`),
+          logs.map((l) => JSON.stringify(l)).join("\n"),
+        );
+      }
       resolve(code);
     }),
   );

@@ -4,8 +4,8 @@
  * Per shard it keeps the marker it expects on the target (read once with GET, then advanced by its
  * own transactions, dropped after any abort or error). Each batch is planned against that marker
  * (commands already applied are dropped) and sent as guarded MULTI…EXEC transactions
- * (transaction.ts). Up to `maxInFlight` batches are pipelined on one connection; replies come back
- * in order and `apply` resolves in call order.
+ * (transaction.ts). Up to `maxInFlight` batches are pipelined on one connection (txConnection.ts:
+ * one write per transaction); replies come back in order and `apply` resolves in call order.
  *
  * When an EXEC aborts (the marker moved under us: a duplicate writer, a retry that overlapped)
  * nothing more is sent until every in-flight reply is in; then the marker is re-read and the
@@ -20,9 +20,10 @@ import type { Batch, Command } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { TargetEmptiness } from "./emptiness.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, markerKey } from "./marker.ts";
-import { analyze, type Outcome, type Settled, settle } from "./replies.ts";
+import { analyze, type Outcome, type Settled } from "./replies.ts";
 import { classifyTargetError } from "./targetErrors.ts";
 import { type BatchPlan, type ExecLimits, planBatch, type WireTx, wireTransaction } from "./transaction.ts";
+import { TxConnection } from "./txConnection.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
 
 export interface StandaloneWriterOptions {
@@ -89,7 +90,19 @@ export async function createStandaloneWriter(opts: StandaloneWriterOptions): Pro
       { cause: err },
     );
   }
-  return new StandaloneWriter(redis, opts);
+  const tx = new TxConnection(opts.target, {
+    name: "ferry-writer-tx",
+    ...(opts.connect?.connectTimeoutMs ? { connectTimeoutMs: opts.connect.connectTimeoutMs } : {}),
+    ...(opts.connect?.commandTimeoutMs ? { replyTimeoutMs: opts.connect.commandTimeoutMs } : {}),
+  });
+  try {
+    await tx.connect();
+  } catch (err) {
+    redis.disconnect();
+    tx.close();
+    throw err;
+  }
+  return new StandaloneWriter(redis, opts, tx);
 }
 
 export class StandaloneWriter implements TargetWriter {
@@ -114,6 +127,8 @@ export class StandaloneWriter implements TargetWriter {
   constructor(
     readonly redis: Redis,
     private readonly opts: StandaloneWriterOptions,
+    /** Transactions go here (one write each); `redis` keeps the control commands. */
+    private readonly tx: TxConnection = new TxConnection(opts.target, { name: "ferry-writer-tx" }),
   ) {
     this.markerPrefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
     this.markerDb = opts.markerDb ?? 0;
@@ -190,6 +205,7 @@ export class StandaloneWriter implements TargetWriter {
 
   async close(): Promise<void> {
     await this.settleTail;
+    this.tx.close();
     this.redis.disconnect();
   }
 
@@ -260,29 +276,13 @@ export class StandaloneWriter implements TargetWriter {
   }
 
   private send(job: Job, plan: BatchPlan): void {
-    const marker = this.expected.get(job.key) ?? null;
+    let marker = this.expected.get(job.key) ?? null;
     job.plan = plan;
     if (plan.transactions.length === 0) {
       job.resolve({ applied: 0, skipped: plan.skipped, marker: plan.final });
       return;
     }
     const keyBuf = b(job.key);
-    // ioredis writes every command to the socket on its own: without cork a 1000-command batch is
-    // ~1000 write syscalls here and as many reads on the target. Corked, it leaves as one writev.
-    const socket = this.redis.stream;
-    socket.cork();
-    try {
-      this.sendTransactions(job, plan, marker, keyBuf);
-    } finally {
-      socket.uncork();
-    }
-    this.expected.set(job.key, plan.final);
-    this.inflight.push(job);
-    this.settleTail = this.settleTail.then(() => this.settle(job));
-  }
-
-  private sendTransactions(job: Job, plan: BatchPlan, expected: MarkerState | null, keyBuf: Buffer): void {
-    let marker = expected;
     const wires: WireTx[] = [];
     const replies: Array<Promise<Settled[]>> = [];
     job.wires = wires;
@@ -290,13 +290,12 @@ export class StandaloneWriter implements TargetWriter {
     for (const tx of plan.transactions) {
       const wire = wireTransaction(tx, marker, keyBuf, this.markerDb);
       wires.push(wire);
-      replies.push(
-        Promise.all(
-          wire.argv.map((argv) => settle(this.redis.callBuffer(argv[0]!.toString(), ...argv.slice(1)))),
-        ),
-      );
+      replies.push(this.tx.send(wire.argv));
       marker = tx.marker;
     }
+    this.expected.set(job.key, plan.final);
+    this.inflight.push(job);
+    this.settleTail = this.settleTail.then(() => this.settle(job));
   }
 
   private async settle(job: Job): Promise<void> {

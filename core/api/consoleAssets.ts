@@ -37,14 +37,21 @@ const HASHED_NAME = /-[A-Za-z0-9_-]{8,}\.[a-z]+$/;
  * Where the console is looked for: FERRY_CONSOLE_DIR (a bundled Lambda sets it to the copied
  * assets), else console/dist of this package.
  */
-export function defaultConsoleDir(env: Record<string, string | undefined> = process.env): string {
-  return env["FERRY_CONSOLE_DIR"] ?? fileURLToPath(new URL("../../console/dist", import.meta.url));
+export function defaultConsoleDir(env: Record<string, string | undefined> = process.env): string | null {
+  if (env["FERRY_CONSOLE_DIR"]) return env["FERRY_CONSOLE_DIR"];
+  try {
+    return fileURLToPath(new URL("../../console/dist", import.meta.url));
+  } catch {
+    // Bundled to CommonJS (import.meta.url undefined): only FERRY_CONSOLE_DIR can say where it is.
+    return null;
+  }
 }
 
 let cached: { dir: string; mtimeMs: number; assets: ConsoleAssets } | null = null;
 
 /** The assets in `dir`, or null when the console was not built (no index.html). */
-export function loadConsoleAssets(dir: string = defaultConsoleDir()): ConsoleAssets | null {
+export function loadConsoleAssets(dir: string | null = defaultConsoleDir()): ConsoleAssets | null {
+  if (dir === null) return null;
   const index = join(dir, "index.html");
   if (!existsSync(index)) return null;
   // A rebuild rewrites index.html (new asset hashes); reread only then.

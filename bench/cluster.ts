@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/cluster.ts [--masters 3,6] [--keys 200000] [--ops 300000] [--target cluster|standalone]`
+ * `npx tsx bench/cluster.ts [--masters 3,6] [--keys 200000] [--ops 300000] [--target cluster|standalone] [--queue-mb 64]`
  *
  * Cluster source → target throughput with every replica channel running in parallel:
  * - snapshot: DEBUG POPULATE fills each source master (keys spread over all target slots), then
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "200000" },
     ops: { type: "string", default: "300000" },
     target: { type: "string", default: "cluster" },
+    "queue-mb": { type: "string", default: "64" },
   },
 });
 
@@ -56,7 +57,7 @@ async function once(masters: number, keys: number, ops: number, targetKind: stri
     const per = Math.floor(keys / nodes.length);
     await Promise.all(nodes.map((n, i) => n.call("DEBUG", "POPULATE", per, `m${i}`, 64)));
     const log = createLogger({ level: "warn" });
-    const config = syncConfig(source.url, target.url);
+    const config = syncConfig(source.url, target.url, { queueBytes: Number(values["queue-mb"]) * 2 ** 20 });
     const job = await SyncJob.open({ config, log });
     const started = Date.now();
     const done = job.run();

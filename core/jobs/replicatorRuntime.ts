@@ -197,6 +197,10 @@ export class ReplicatorRuntime {
         marker.replid !== stored.replid ||
         marker.offset > stored.offset)
     ) {
+      deps.log.info(
+        { job: deps.job, shard: deps.shard, replid: marker.replid, offset: marker.offset, seq: marker.seq },
+        "resume point from the target's marker",
+      );
       return marker;
     }
     if (!stored || stored.replid === LEGACY_REPLID) return null;

@@ -43,6 +43,8 @@ export function createAwsRunner(deps: {
   secrets: SecretResolver;
   tasks?: ReplicatorTasks;
   env?: NodeJS.ProcessEnv;
+  /** Job store poll while a cutover waits for lag 0 (default 1000 ms). */
+  pollMs?: number;
 }): ControlPlaneRunner {
   const tasks =
     deps.tasks ?? new EcsReplicatorTasks(new ECSClient({}), taskResourceFromEnv(deps.env ?? process.env));
@@ -50,6 +52,7 @@ export function createAwsRunner(deps: {
     tasks,
     store: deps.store,
     ...(deps.offsets ? { offsets: deps.offsets } : {}),
+    ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
     sourceShards: (spec) => listSourceShards(spec, deps.secrets),
     removeMarkers: async (id, spec) => {
       const target = parseRedisUrl(await endpointUrl(spec.target, deps.secrets), { role: "target", env: {} });

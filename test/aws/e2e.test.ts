@@ -142,11 +142,17 @@ describe("AWS shape end to end (replicator process → SQS → writer Lambda →
     const before = await src.info("stats");
     const load = startLoad({ url: source.url, keys: 80, pipeline: 10, seed: 2 });
     await sleep(1_500);
+    // The writer pauses first, so batches the killed process sent stay queued past the offset the
+    // new one resumes from (replayed, then dropped by the marker), and the store equals the marker.
+    await poller!.stop();
     replicator!.child.kill("SIGKILL");
     expect(await replicator!.exited).toBeNull();
-    await sleep(500);
+    const stored = await offsets.get(JOB, SHARD);
     replicator = spawnReplicator(replicatorEnv);
-    await sleep(1_500);
+    const restarted = replicator;
+    await waitFor(() => restarted.lines.some((l) => l.includes("resume point from")), 20_000, 50);
+    poller = startPoller(sqs.client, queueUrl, handler);
+    await sleep(1_000);
     const sent = await load.stop();
     expect(sent).toBeGreaterThan(0);
     await waitFor(identical, 30_000, 250);
@@ -154,6 +160,11 @@ describe("AWS shape end to end (replicator process → SQS → writer Lambda →
     const after = await src.info("stats");
     expect(infoNumber(after, "sync_full")).toBe(infoNumber(before, "sync_full"));
     expect(infoNumber(after, "sync_partial_ok")).toBe(infoNumber(before, "sync_partial_ok") + 1);
+    const resumedFrom = replicator.lines
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg?: string; offset?: number })
+      .find((l) => l.msg === "resume point from the offset store");
+    expect(resumedFrom?.offset).toBe(stored?.offset);
     expect(replicator.lines.some((l) => l.includes("partial resync: continuing from our offset"))).toBe(true);
   }, 90_000);
 

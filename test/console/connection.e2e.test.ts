@@ -79,6 +79,20 @@ it("a read-only key can watch but gets a clear 403 when it tries to change the j
   expect(await page.getByTestId("job-state").textContent()).toBe("snapshot");
 });
 
+it("works from the keyboard: the confirmation opens on Enter, Escape cancels and returns focus", async () => {
+  const pause = page.getByRole("button", { name: "Pause", exact: true });
+  await pause.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog");
+  await dialog.waitFor();
+  // The native modal moved focus inside it; Escape closes it without acting.
+  expect(await page.evaluate("document.activeElement?.closest('dialog') !== null")).toBe(true);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  expect(await page.evaluate("document.activeElement?.textContent")).toBe("Pause");
+  expect(await page.getByTestId("job-state").textContent()).toBe("snapshot");
+});
+
 it("shows snapshot progress with an ETA from the live stream", async () => {
   runner.report(jobId, { shards: [shard(2_000_000)] });
   await new Promise((r) => setTimeout(r, 1200));

@@ -502,6 +502,9 @@ export class ShardSync implements ReplicaSink {
   sourceOffset(offset: number): void {
     this.lag.source(offset);
     this.deps.metrics.sourceOffset.set({ job: this.deps.job, shard: this.deps.shard }, offset);
+    // /metrics is scraped without anyone calling status(): keep the lag gauges current here too
+    // (the source offset is polled about every second).
+    this.progress();
   }
 
   progress(): ShardProgress {

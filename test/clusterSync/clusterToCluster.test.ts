@@ -39,6 +39,23 @@ describe("ferry sync: cluster → cluster", () => {
       expect(shard.appliedOffset).toBeGreaterThan(0);
     }
     expect(status.totals.keysDone).toBeGreaterThanOrEqual(400);
+    expect(status.totals.keysDone).toBe(status.shards.reduce((n, s) => n + s.keysDone, 0));
+    expect(status.totals.lagBytes).toBe(status.shards.reduce((n, s) => n + s.lagBytes, 0));
+    // One series per source shard in /metrics (labelled with the shard id, not the node address).
+    await new Promise((r) => setTimeout(r, 1200));
+    const metrics = await job.job.metrics.registry.metrics();
+    for (const shard of status.shards) {
+      for (const name of ["ferry_applied_offset", "ferry_source_offset", "ferry_lag_bytes"]) {
+        const line = metrics
+          .split("\n")
+          .find((l) => l.startsWith(`${name}{`) && l.includes(`shard="${shard.shard}"`));
+        expect(line, `${name} for ${shard.shard}`).toBeDefined();
+      }
+      const applied = metrics
+        .split("\n")
+        .find((l) => l.startsWith("ferry_applied_offset{") && l.includes(`shard="${shard.shard}"`))!;
+      expect(Number(applied.split(" ").pop())).toBe(shard.appliedOffset);
+    }
     const diffs = await compareSides([{ kind: "cluster", seed: source.seeds[0]! }], {
       kind: "cluster",
       seed: target.seeds[0]!,

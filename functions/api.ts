@@ -6,6 +6,7 @@
  *   FERRY_API_KEY_HASHES   else: bearer keys, lines of "sha256:HEX [admin|read]" (newline or comma separated)
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { handle } from "hono/aws-lambda";
 import { Registry } from "prom-client";
 import { DynamoJobStore, DynamoOffsetStore } from "../core/adapters/dynamodb/index.ts";
@@ -19,6 +20,7 @@ import type { JobSpec } from "../core/jobs/spec.ts";
 import type { StoredStatus } from "../core/jobs/view.ts";
 import type { JobStore } from "../core/ports.ts";
 import { createAwsRunner } from "./aws/controlPlane.ts";
+import { EcsReplicatorTasks, linkedTaskResource } from "./aws/ecsTasks.ts";
 import { AwsSecretResolver } from "./aws/secrets.ts";
 import { version } from "./cli/version.ts";
 
@@ -39,12 +41,17 @@ function storeFromEnv(env: NodeJS.ProcessEnv): JobStore<JobSpec, StoredStatus> {
 }
 
 /** With the Replicator task linked (sst.config.ts), jobs run as Fargate tasks; else nothing runs. */
-function runnerFromEnv(env: NodeJS.ProcessEnv, store: JobStore<JobSpec, StoredStatus>): ControlPlaneRunner {
-  if (!env["SST_RESOURCE_Replicator"] || !env["FERRY_JOBS_TABLE"]) return new ControlPlaneRunner();
+async function runnerFromEnv(
+  env: NodeJS.ProcessEnv,
+  store: JobStore<JobSpec, StoredStatus>,
+): Promise<ControlPlaneRunner> {
+  const resource = env["FERRY_JOBS_TABLE"] ? await linkedTaskResource(env) : null;
+  if (!resource) return new ControlPlaneRunner();
   const offsetsTable = env["FERRY_OFFSETS_TABLE"];
   return createAwsRunner({
     store,
     secrets: new AwsSecretResolver(),
+    tasks: new EcsReplicatorTasks(new ECSClient({}), resource),
     ...(offsetsTable
       ? { offsets: new DynamoOffsetStore({ client: new DynamoDBClient({}), tableName: offsetsTable }) }
       : {}),
@@ -52,6 +59,6 @@ function runnerFromEnv(env: NodeJS.ProcessEnv, store: JobStore<JobSpec, StoredSt
 }
 
 const store = storeFromEnv(process.env);
-const service = new JobService({ store, runner: runnerFromEnv(process.env, store) });
+const service = new JobService({ store, runner: await runnerFromEnv(process.env, store) });
 export const app = createApp({ service, auth: authFromEnv(process.env), registry: new Registry(), version });
 export const handler = handle(app);

@@ -2,7 +2,6 @@
  * The API's runner on AWS: ControlPlaneRunner with replicator tasks on ECS, the source's masters read
  * from the source itself (the API function runs in the stack's VPC) and marker removal on the target.
  */
-import { ECSClient } from "@aws-sdk/client-ecs";
 import { connectRedis } from "../../core/connect/client.ts";
 import { detectTopology } from "../../core/connect/topology.ts";
 import { parseRedisUrl } from "../../core/connect/url.ts";
@@ -14,7 +13,6 @@ import {
 import type { JobSpec } from "../../core/jobs/spec.ts";
 import type { StoredStatus } from "../../core/jobs/view.ts";
 import type { JobStore, OffsetStore } from "../../core/ports.ts";
-import { EcsReplicatorTasks, taskResourceFromEnv } from "./ecsTasks.ts";
 import { endpointUrl, type SecretResolver } from "./secrets.ts";
 import { createWriterForTarget } from "./targetWriters.ts";
 
@@ -41,15 +39,13 @@ export function createAwsRunner(deps: {
   store: JobStore<JobSpec, StoredStatus>;
   offsets?: OffsetStore;
   secrets: SecretResolver;
-  tasks?: ReplicatorTasks;
-  env?: NodeJS.ProcessEnv;
+  /** ECS in production (functions/aws/ecsTasks.ts); child processes in the local end-to-end test. */
+  tasks: ReplicatorTasks;
   /** Job store poll while a cutover waits for lag 0 (default 1000 ms). */
   pollMs?: number;
 }): ControlPlaneRunner {
-  const tasks =
-    deps.tasks ?? new EcsReplicatorTasks(new ECSClient({}), taskResourceFromEnv(deps.env ?? process.env));
   return new ControlPlaneRunner({
-    tasks,
+    tasks: deps.tasks,
     store: deps.store,
     ...(deps.offsets ? { offsets: deps.offsets } : {}),
     ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),

@@ -18,15 +18,21 @@ export interface ReplicatorTaskResource {
   assignPublicIp: boolean;
 }
 
-/** Reads the linked task from SST's `SST_RESOURCE_<name>` variable (what `Resource.<name>` parses). */
-export function taskResourceFromEnv(env: NodeJS.ProcessEnv, name = "Replicator"): ReplicatorTaskResource {
+/**
+ * The Replicator task as linked to this function: `SST_RESOURCE_<name>` (JSON) when set, else SST's
+ * encrypted link file (`Resource.<name>`, present when SST deployed the function). Null: no task
+ * is linked, so this deployment cannot start replicators.
+ */
+export async function linkedTaskResource(
+  env: NodeJS.ProcessEnv,
+  name = "Replicator",
+): Promise<ReplicatorTaskResource | null> {
   const raw = env[`SST_RESOURCE_${name}`];
-  if (!raw)
-    throw new FatalError(
-      `SST_RESOURCE_${name} is not set: the API has no replicator task linked`,
-      "deploy with `npx sst deploy` (sst.config.ts links the Replicator task to the API)",
-    );
-  return JSON.parse(raw) as ReplicatorTaskResource;
+  if (raw) return JSON.parse(raw) as ReplicatorTaskResource;
+  if (!env["SST_KEY_FILE"]) return null;
+  const { Resource } = await import("sst");
+  const links = Resource as unknown as Record<string, ReplicatorTaskResource | undefined>;
+  return name in links ? (links[name] ?? null) : null;
 }
 
 export class EcsReplicatorTasks implements ReplicatorTasks {

@@ -19,7 +19,7 @@ import { JobService } from "../../core/jobs/service.ts";
 import { type JobSpec, JobSpecSchema } from "../../core/jobs/spec.ts";
 import type { StoredStatus } from "../../core/jobs/view.ts";
 import { createAwsRunner } from "../../functions/aws/controlPlane.ts";
-import { EcsReplicatorTasks } from "../../functions/aws/ecsTasks.ts";
+import { EcsReplicatorTasks, linkedTaskResource } from "../../functions/aws/ecsTasks.ts";
 import { AwsSecretResolver } from "../../functions/aws/secrets.ts";
 import { createTargetWriters, type TargetWriters } from "../../functions/aws/targetWriters.ts";
 import { createWriterHandler } from "../../functions/writer.ts";
@@ -171,14 +171,18 @@ describe("EcsReplicatorTasks (recording client: no ECS emulator here)", () => {
         return {};
       },
     } as unknown as ECSClient;
-    const ecs = new EcsReplicatorTasks(client, {
+    const resource = {
       cluster: "ferry-cluster",
       taskDefinition: "ferry-replicator:3",
       containers: ["Replicator"],
       subnets: ["subnet-a"],
       securityGroups: ["sg-1"],
       assignPublicIp: false,
-    });
+    };
+    // The API finds the task through SST's link; without one it runs no replicators.
+    expect(await linkedTaskResource({ SST_RESOURCE_Replicator: JSON.stringify(resource) })).toEqual(resource);
+    expect(await linkedTaskResource({})).toBeNull();
+    const ecs = new EcsReplicatorTasks(client, resource);
     const job = `job-${randomBytes(8).toString("hex")}`;
     const arn = await ecs.run({
       job,

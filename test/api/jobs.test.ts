@@ -316,6 +316,7 @@ describe("metrics and documents", () => {
         "post /v1/jobs/{id}:stop",
         "post /v1/jobs/{id}:cutover",
         "get /v1/jobs/{id}/events",
+        "post /v1/check",
         "get /healthz",
         "get /metrics",
       ].sort(),

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type RedisClusterProc,
@@ -19,11 +19,14 @@ import {
 const offsetOf = async (client: Redis): Promise<number> =>
   Number(/master_repl_offset:(\d+)/.exec(await client.info("replication"))?.[1] ?? -1);
 
-describe("ferry sync: source failover during the incremental phase", () => {
+describe("ferry sync: cluster → cluster, source failover during the incremental phase", () => {
   let source: RedisClusterProc;
-  let target: RedisProc;
+  let target: RedisClusterProc;
   beforeAll(async () => {
-    [source, target] = await Promise.all([startCluster({ masters: 3, replicasPerMaster: 1 }), startRedis()]);
+    [source, target] = await Promise.all([
+      startCluster({ masters: 3, replicasPerMaster: 1 }),
+      startCluster({ masters: 3 }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
@@ -77,12 +80,10 @@ describe("ferry sync: source failover during the incremental phase", () => {
       [`127.0.0.1:${r0.port}`, `127.0.0.1:${r1.port}`, `127.0.0.1:${source.nodes[2]!.port}`].sort(),
     );
 
-    const targetClient = new Redis(target.port, "127.0.0.1");
     const diffs = await compareSides([{ kind: "cluster", seed: source.seeds[2]! }], {
-      kind: "standalone",
-      client: targetClient,
+      kind: "cluster",
+      seed: target.seeds[0]!,
     });
-    targetClient.disconnect();
     expect(diffs).toEqual([]);
     expect(sent).toBeGreaterThan(100);
     await run.stop();

@@ -9,7 +9,10 @@ import { fillDataset, startLoad } from "../helpers/load.ts";
 import { type RedisProc, sleep, startRedis, waitFor } from "../helpers/redis.ts";
 import { differences, openJob, waitCaughtUp } from "./setup.ts";
 
-describe("ferry sync under a live write load", () => {
+describe.each([
+  { transfer: "diskless", diskless: true },
+  { transfer: "disk-based", diskless: false },
+])("ferry sync under a live write load ($transfer transfer)", ({ diskless }) => {
   let source: RedisProc;
   let target: RedisProc;
   let src: Redis;
@@ -17,7 +20,9 @@ describe("ferry sync under a live write load", () => {
   let job: SyncJob | undefined;
 
   beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis(), startRedis()]);
+    // Disk-based: writes made during the BGSAVE are held by the master and sent after the RDB;
+    // diskless: the same, but the RDB streams while the fork writes it.
+    [source, target] = await Promise.all([startRedis({ diskless }), startRedis()]);
     src = source.client();
     dst = target.client();
   });

@@ -1,12 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RedisClusterProc,
-  type RedisProc,
-  startCluster,
-  startRedis,
-  waitFor,
-} from "../helpers/redis.ts";
+import { type RedisClusterProc, type RedisProc, startCluster, waitFor } from "../helpers/redis.ts";
 import {
   compareSides,
   masterClients,

@@ -13,7 +13,7 @@
  */
 import { builtinCommandTable, loadCommandTable } from "../commands/index.ts";
 import { connectRedis } from "../connect/client.ts";
-import { ConflictError, FatalError } from "../errors.ts";
+import { ConflictError, FatalError, isRetryable } from "../errors.ts";
 import { compileFilter, type FilterSpec } from "../filters/index.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type FerryMetrics } from "../observability/metrics.ts";
@@ -151,8 +151,11 @@ export class ReplicatorRuntime {
       await sync.stop();
       await running;
     } catch (err) {
-      this.failure = err instanceof Error ? err : new Error(String(err));
-      outcome = { reason: "failed", error: this.failure };
+      const error = err instanceof Error ? err : new Error(String(err));
+      // Only what retrying cannot fix fails the job; otherwise the process exits 1 and the job
+      // stays as it is, to be resumed (ECS does not restart a standalone task).
+      if (!isRetryable(err)) this.failure = error;
+      outcome = { reason: "failed", error };
     } finally {
       for (const timer of this.timers) clearInterval(timer);
       poller.stop();

@@ -274,9 +274,13 @@ export class ShardSync implements ReplicaSink {
         offset: info.offset,
         rdbBytes: info.rdbSize ?? "diskless",
       },
-      resnapshot
+      // Only a PSYNC that named an offset can be refused; `PSYNC ? -1` (an unfinished snapshot, no
+      // marker) asked for the snapshot.
+      resnapshot && this.asked
         ? "full resync: the source could not continue from our offset, taking a new snapshot"
-        : "full resync: streaming the snapshot",
+        : resnapshot
+          ? "full resync: taking a new snapshot (the previous one did not finish)"
+          : "full resync: streaming the snapshot",
     );
     this.phase = "snapshot";
     this.replid = info.replid;

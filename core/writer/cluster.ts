@@ -13,7 +13,7 @@
 import type { NodeAddr } from "../cluster/connect.ts";
 import { slotOf } from "../cluster/slots.ts";
 import { SlotTable } from "../cluster/slotTable.ts";
-import type { CommandTable } from "../commands/index.ts";
+import { builtinCommandTable, type CommandTable } from "../commands/index.ts";
 import { RetryableError } from "../errors.ts";
 import type { Batch } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
@@ -39,12 +39,19 @@ export interface ClusterWriterOptions {
   /** Background topology refresh. Default 10 s; 0 disables. */
   refreshIntervalMs?: number;
   onWarn?: (message: string) => void;
+  /**
+   * Apply each slot's part as one script (marker check, commands, marker) when its commands allow
+   * it, instead of WATCH/guard/MULTI/EXEC (see clusterScript.ts). Default true.
+   */
+  scriptParts?: boolean;
 }
 
 export class ClusterWriter implements TargetWriter {
   private readonly pool: NodePool;
   private readonly prefix: string;
   private readonly keyIndexes: (argv: Buffer[]) => number[];
+  /** For the one-script parts; undefined = always the MULTI path. */
+  private readonly scriptTable: CommandTable | undefined;
   private readonly route: RouteOptions;
   /** MOVED/ASK redirects followed and retries (TRYAGAIN, CLUSTERDOWN, lost links) so far. */
   readonly stats: RouteStats = { moved: 0, ask: 0, retries: 0 };
@@ -60,6 +67,7 @@ export class ClusterWriter implements TargetWriter {
     this.pool = new NodePool(opts.endpoint);
     this.prefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
     this.keyIndexes = routingKeys(opts.commandTable);
+    this.scriptTable = opts.scriptParts === false ? undefined : (opts.commandTable ?? builtinCommandTable);
     this.route = {
       retryTimeoutMs: opts.retryTimeoutMs ?? 60_000,
       onWarn: opts.onWarn ?? (() => {}),
@@ -240,7 +248,7 @@ export class ClusterWriter implements TargetWriter {
   ): Promise<PartResult> {
     const key = slotMarkerKey(this.prefix, batch.job, batch.shard, slot);
     return onSlot(this.table, this.pool, slot, this.route, (client, asking) =>
-      applyPart(client, asking, key, entries, floor, this.markers),
+      applyPart(client, asking, key, entries, floor, this.markers, this.scriptTable),
     );
   }
 

@@ -14,9 +14,11 @@
  */
 import type { Redis } from "ioredis";
 import { slotTag } from "../cluster/slots.ts";
+import type { CommandTable } from "../commands/table.ts";
 import { commandName } from "./clusterKeys.ts";
 import type { Entry, Position } from "./clusterPlan.ts";
 import { classify, fatalCommand } from "./clusterRoute.ts";
+import { runApplyScript, scriptKeys } from "./clusterScript.ts";
 import { decodeMarker, encodeMarker, isApplied } from "./marker.ts";
 import { GUARD_SCRIPT } from "./transaction.ts";
 import type { MarkerState } from "./types.ts";
@@ -61,6 +63,8 @@ export async function applyPart(
   entries: readonly Entry[],
   floor: MarkerState | null,
   cache: MarkerCache,
+  /** The target's command table: parts whose commands all allow it go through one script. */
+  table?: CommandTable,
 ): Promise<PartResult> {
   const ask = (): void => {
     if (asking) void client.call("ASKING").catch(() => {});
@@ -80,6 +84,8 @@ export async function applyPart(
     return { applied: 0, positions: [], skipped: entries.length, errors: [] };
   }
   const last = todo[todo.length - 1]!;
+  const keys = table ? scriptKeys(table, todo) : null;
+  if (keys) return applyByScript(client, asking, markerKey, keys, slotMarker, todo, entries.length, cache);
 
   // Everything below is written synchronously: one contiguous block on the connection.
   const queued: Array<Promise<unknown>> = [];
@@ -127,5 +133,35 @@ export async function applyPart(
     positions: todo.map((e) => e.pos),
     skipped: entries.length - todo.length,
     errors,
+  };
+}
+
+async function applyByScript(
+  client: Redis,
+  asking: boolean,
+  markerKey: string,
+  keys: Buffer[],
+  slotMarker: MarkerState | null,
+  todo: readonly Entry[],
+  total: number,
+  cache: MarkerCache,
+): Promise<PartResult> {
+  const next = stateAt(todo[todo.length - 1]!.pos, 0);
+  const refused = await runApplyScript(
+    client,
+    asking,
+    markerKey,
+    keys,
+    slotMarker ? encodeMarker(slotMarker) : "",
+    encodeMarker(next),
+    todo,
+  );
+  if (refused === null) throw new WatchAborted();
+  cache.set(markerKey, next);
+  return {
+    applied: todo.length,
+    positions: todo.map((e) => e.pos),
+    skipped: total - todo.length,
+    errors: refused.map((e) => `${commandName(todo[e.index]?.argv ?? []).toUpperCase()}: ${e.message}`),
   };
 }

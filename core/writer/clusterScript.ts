@@ -1,0 +1,101 @@
+/**
+ * One slot's part as ONE command: a script that checks the slot marker, runs the part's commands
+ * and moves the marker — instead of WATCH, guard EVAL, MULTI, the commands, SET and EXEC.
+ *
+ * Why: a batch whose keys are spread over the slots is ~one small part per slot, and the cluster
+ * writer spent its time (CPU, GC) on the six commands around each key, not on the key. A script is
+ * atomic like MULTI…EXEC and replicates to the target's replicas as a transaction of its effects.
+ *
+ * When it is used (else the MULTI path): every command is known to the target and may run in a
+ * script (no `noscript` flag), and has at most MAX_ARGS arguments (Lua's unpack limit). Every key
+ * is declared in KEYS, so the node checks ownership (MOVED/ASK/TRYAGAIN during a migration) for all
+ * of them before running anything — as it does for the commands of a MULTI. Commands run through
+ * `redis.pcall`, so a refused command (WRONGTYPE…) is reported and the rest applies, as in EXEC;
+ * nothing after the first write can raise, so the script never stops half way.
+ */
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import { type CommandTable, commandFlags, keyIndexes } from "../commands/table.ts";
+
+/** Lua's C stack (LUAI_MAXCSTACK 8000) bounds unpack(); stay well below it. */
+const MAX_ARGS = 1000;
+
+/**
+ * KEYS[1] slot marker, KEYS[2..] the commands' keys (declared for routing only).
+ * ARGV[1] expected marker ('' = none), ARGV[2] new marker, then per command: argc, args….
+ * Returns nil when the marker is not the expected one (another writer moved it: re-read, retry),
+ * else a flat list of (command number, error message) for refused commands.
+ */
+export const APPLY_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if not (v == ARGV[1] or (ARGV[1] == '' and not v)) then return nil end
+local errors = {}
+local i = 3
+local n = 0
+while i <= #ARGV do
+  local argc = tonumber(ARGV[i])
+  n = n + 1
+  local reply = redis.pcall(unpack(ARGV, i + 1, i + argc))
+  if type(reply) == 'table' and reply.err then
+    errors[#errors + 1] = n
+    errors[#errors + 1] = reply.err
+  end
+  i = i + argc + 1
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return errors`;
+
+const APPLY_SHA = createHash("sha1").update(APPLY_SCRIPT).digest("hex");
+
+/** The keys of each command, or null when one of them cannot go through the script. */
+export function scriptKeys(
+  table: CommandTable,
+  commands: ReadonlyArray<{ argv: Buffer[] }>,
+): Buffer[] | null {
+  const keys: Buffer[] = [];
+  for (const { argv } of commands) {
+    if (argv.length > MAX_ARGS) return null;
+    const name = argv[0]?.toString("latin1").toLowerCase() ?? "";
+    const flags = commandFlags(table, name);
+    if (flags.length === 0 || flags.includes("noscript")) return null;
+    const indexes = keyIndexes(table, argv);
+    if (indexes === null) return null;
+    for (const i of indexes) keys.push(argv[i]!);
+  }
+  return keys;
+}
+
+/**
+ * Run the script (EVALSHA, EVAL when the node does not have it yet). Resolves null when the marker
+ * guard failed, else the refused commands as `NAME: message` by position. Redirects reject.
+ */
+export async function runApplyScript(
+  client: Redis,
+  asking: boolean,
+  markerKey: string,
+  keys: Buffer[],
+  expected: string,
+  next: string,
+  commands: ReadonlyArray<{ argv: Buffer[] }>,
+): Promise<Array<{ index: number; message: string }> | null> {
+  const args: Array<Buffer | string | number> = [1 + keys.length, markerKey, ...keys, expected, next];
+  for (const { argv } of commands) args.push(argv.length, ...argv);
+  const run = (name: "EVALSHA" | "EVAL", script: string): Promise<unknown> => {
+    if (asking) void client.call("ASKING").catch(() => {});
+    return client.callBuffer(name, script, ...args);
+  };
+  let reply: unknown;
+  try {
+    reply = await run("EVALSHA", APPLY_SHA);
+  } catch (err) {
+    // NOSCRIPT: the script never ran, so sending it whole is safe.
+    if (!/NOSCRIPT/.test(String((err as Error).message))) throw err;
+    reply = await run("EVAL", APPLY_SCRIPT);
+  }
+  if (reply === null) return null;
+  const flat = Array.isArray(reply) ? reply : [];
+  const errors: Array<{ index: number; message: string }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    errors.push({ index: Number(flat[i]) - 1, message: String(flat[i + 1]) });
+  }
+  return errors;
+}

@@ -103,6 +103,7 @@ export async function ladder(
       break;
     }
     best = rate;
+    retried = false;
   }
   return { maxSustainedRate: best, limitedBy, steps };
 }

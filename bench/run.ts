@@ -5,6 +5,7 @@
  * table and writes bench/results/<timestamp>.json. See bench/README.md for what each figure means.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startRedis } from "../test/helpers/redis.ts";
@@ -64,7 +65,7 @@ if (only.has("snapshot") || only.has("memory")) {
       log("snapshot: ferry sync --until-synced …");
       const ferry = await ferrySnapshot(source, rdbBytes, ferryArgs, prof);
       log(
-        `  ferry ${fmt.s(ferry.seconds)}, ${fmt.n(ferry.keysPerSecond)} keys/s, CPU ${fmt.s(ferry.cpuSeconds)} (${ferry.cpuMicrosPerKey.toFixed(1)} µs/key), match ${ferry.keysMatch}`,
+        `  ferry ${fmt.s(ferry.seconds)}, ${fmt.n(ferry.keysPerSecond)} keys/s, CPU ${fmt.s(ferry.cpuSeconds)} (${ferry.cpuMicrosPerKey.toFixed(1)} µs/key), target CPU ${fmt.s(ferry.targetCpuSeconds)}, source CPU ${fmt.s(ferry.sourceCpuSeconds)}, match ${ferry.keysMatch}`,
       );
       log("snapshot: native replicaof …");
       const native = await nativeSnapshot(source, rdbBytes);
@@ -226,6 +227,7 @@ if (only.has("incremental")) {
 }
 
 results["finishedAt"] = new Date().toISOString();
+results["loadAverageAtEnd"] = loadavg()[0] ?? 0;
 results["table"] = rows;
 console.log(table(rows));
 const dir = fileURLToPath(new URL("./results/", import.meta.url));

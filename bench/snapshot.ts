@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { RedisProc } from "../test/helpers/redis.ts";
 import { startRedis, waitFor } from "../test/helpers/redis.ts";
 import { markerKeys, replicationField, totalKeys } from "./lib/keyspace.ts";
-import { ferrySyncArgs, startFerry } from "./lib/proc.ts";
+import { ferrySyncArgs, readProc, startFerry } from "./lib/proc.ts";
 
 export interface SnapshotFigures {
   seconds: number;
@@ -24,6 +24,9 @@ export interface FerrySnapshotFigures extends SnapshotFigures {
   /** ferry's user+system CPU per source key: the figure to compare fixes with on a busy machine. */
   cpuSeconds: number;
   cpuMicrosPerKey: number;
+  /** CPU the target and the source spent meanwhile (where the rest of the wall time went). */
+  targetCpuSeconds: number;
+  sourceCpuSeconds: number;
 }
 
 /** Size of the source's RDB (SAVE, then the file): the bytes a full resync transfers. */
@@ -44,12 +47,16 @@ export async function ferrySnapshot(
   const target = await startRedis();
   try {
     const expected = await totalKeys(source.client());
+    const targetCpu = readProc(target.pid()).cpuSeconds;
+    const sourceCpu = readProc(source.pid()).cpuSeconds;
     const started = performance.now();
     const run = startFerry(ferrySyncArgs(source.url, target.url, ["--until-synced", ...extraArgs]), opts);
     const code = await run.exited;
     const seconds = (performance.now() - started) / 1000;
     if (code !== 0) throw new Error(`ferry sync exited with ${code}:\n${run.stderr().slice(-4000)}`);
     const sample = run.sample();
+    const targetCpuSeconds = readProc(target.pid()).cpuSeconds - targetCpu;
+    const sourceCpuSeconds = readProc(source.pid()).cpuSeconds - sourceCpu;
     const client = target.client();
     const copied = (await totalKeys(client)) - (await markerKeys(client));
     return {
@@ -62,6 +69,8 @@ export async function ferrySnapshot(
       rdbBytes,
       cpuSeconds: sample.cpuSeconds,
       cpuMicrosPerKey: (sample.cpuSeconds * 1e6) / expected,
+      targetCpuSeconds,
+      sourceCpuSeconds,
     };
   } finally {
     await target.stop();

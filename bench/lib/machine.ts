@@ -1,6 +1,6 @@
 /** Machine facts printed with every result: figures only compare on the same hardware. */
 import { execFileSync } from "node:child_process";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { REDIS_SERVER } from "../../test/helpers/redis.ts";
 
 export interface MachineInfo {
@@ -10,6 +10,8 @@ export interface MachineInfo {
   node: string;
   redis: string;
   platform: string;
+  /** 1-minute load average when the run started: above `cores`, other work shared the CPUs. */
+  loadAverage: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -21,5 +23,6 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     redis: /v=(\S+)/.exec(version)?.[1] ?? version.trim(),
     platform: `${process.platform} ${process.arch}`,
+    loadAverage: loadavg()[0] ?? 0,
   };
 }

@@ -50,6 +50,8 @@ export interface FerryRun {
 
 export function startFerry(args: string[], opts: { cpuProfDir?: string } = {}): FerryRun {
   const nodeArgs = opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  // FERRY_BENCH_NODE_ARGS: V8 flags for the ferry child only (e.g. heap limits while hunting RSS).
+  nodeArgs.push(...(process.env["FERRY_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean));
   const child = spawn(process.execPath, [...nodeArgs, FERRY_BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -36,9 +36,16 @@ export interface BatcherOptions {
 
 /** RESP size of a command as the target will receive it: `*n\r\n` then `$len\r\n<arg>\r\n` per arg. */
 export function commandBytes(argv: readonly Buffer[]): number {
-  let bytes = 3 + String(argv.length).length;
-  for (const arg of argv) bytes += 5 + String(arg.length).length + arg.length;
+  let bytes = 3 + digits(argv.length);
+  for (const arg of argv) bytes += 5 + digits(arg.length) + arg.length;
   return bytes;
+}
+
+/** Decimal digits of a length, without building its string (called for every argument). */
+function digits(n: number): number {
+  let count = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
+  return count;
 }
 
 interface OpenBatch {
@@ -152,24 +159,26 @@ export class Batcher {
       const txn = commands[i]!.txn;
       let j = i + 1;
       if (txn !== undefined) while (j < commands.length && commands[j]!.txn === txn) j++;
-      const unit = commands.slice(i, j);
-      const unitBytes = unit.reduce((sum, c) => sum + commandBytes(c.argv), 0);
+      // Hot path (every snapshot and stream command): no per-command array or closure.
+      let unitBytes = 0;
+      for (let k = i; k < j; k++) unitBytes += commandBytes(commands[k]!.argv);
+      const unitLength = j - i;
       const open = this.open;
       if (
         open &&
         open.commands.length > 0 &&
-        (open.commands.length + unit.length > this.maxCommands || open.bytes + unitBytes > this.maxBytes)
+        (open.commands.length + unitLength > this.maxCommands || open.bytes + unitBytes > this.maxBytes)
       ) {
         this.seal();
       }
-      const last = unit[unit.length - 1]!;
+      const last = commands[j - 1]!;
       if (!this.open || this.open.commands.length === 0) {
         // An open offset-only batch is folded into this one: its offset is below the command's.
-        this.open = { commands: [], bytes: 0, first: position(unit[0]!), last: 0, endDb: undefined };
+        this.open = { commands: [], bytes: 0, first: position(commands[i]!), last: 0, endDb: undefined };
         this.arm(this.maxAgeMs);
       }
       const batch = this.open;
-      batch.commands.push(...unit);
+      for (let k = i; k < j; k++) batch.commands.push(commands[k]!);
       batch.bytes += unitBytes;
       batch.last = Math.max(batch.last, position(last));
       batch.endDb = last.db;

@@ -67,6 +67,8 @@ const CMD = {
   FUNCTION: Buffer.from("FUNCTION"),
   LOAD: Buffer.from("LOAD"),
   SCRIPT: Buffer.from("SCRIPT"),
+  /** RESTORE's TTL argument for a key without expiry (most keys: shared, not allocated per key). */
+  NO_TTL: Buffer.from("0"),
 } as const;
 
 interface OpenBigKey {
@@ -180,7 +182,7 @@ export class SnapshotTranslator {
     if (raw && this.canRestore()) {
       this.counters.restored++;
       const payload = dumpPayload(meta.rdbType, raw, this.sourceVersion);
-      const ttl = Buffer.from(String(expire ?? 0));
+      const ttl = expire === undefined ? CMD.NO_TTL : Buffer.from(String(expire));
       return [{ argv: [CMD.RESTORE, key, ttl, payload, CMD.ABSTTL, CMD.REPLACE], db }];
     }
     if (value.type === "module") throw this.moduleError(key, value.moduleName);

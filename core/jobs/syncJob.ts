@@ -25,7 +25,7 @@ import type { ReaderStatus, SourceMode, SourceReader } from "../readers/types.ts
 import type { RedisEndpoint } from "../replication/types.ts";
 import { type TargetInfo, targetInfoFromInfo } from "../snapshot/target.ts";
 import { ClusterWriter } from "../writer/cluster.ts";
-import { createStandaloneWriter, type StandaloneWriter } from "../writer/standalone.ts";
+import { createStandaloneWriter, failInFlightOnClose, type StandaloneWriter } from "../writer/standalone.ts";
 import type { TargetWriter } from "../writer/types.ts";
 import { followSourceFailovers } from "./clusterSource.ts";
 import { ShardSync } from "./shardSync.ts";
@@ -395,7 +395,7 @@ export class SyncJob {
         // The lag poller asks the new master too (psync2 keeps the offsets comparable).
         this.pollers[i]?.stop();
         this.pollClients[i]?.disconnect();
-        const client = await connectRedis(to, { name: "ferry-lag" });
+        const client = await connectLagClient(to);
         this.pollClients[i] = client;
         this.pollers[i] = startSourceOffsetPoller({
           client,
@@ -414,7 +414,7 @@ export class SyncJob {
 
   private async startPollers(): Promise<void> {
     for (const [i, source] of this.sourceShards.entries()) {
-      const client = await connectRedis(source.endpoint, { name: "ferry-lag" });
+      const client = await connectLagClient(source.endpoint);
       this.pollClients.push(client);
       const shard = this.shards[i]!;
       this.pollers.push(
@@ -566,6 +566,17 @@ async function checkClusterDbs(source: Redis, sourceIsCluster: boolean, spec: Fi
       `map them explicitly, e.g. --db-map 0:0,${unmapped.map((d) => `${d}:0`).join(",")} (keys of those dbs then share db 0), or filter them out with --exclude-db ${unmapped.join(",")}`,
     );
   }
+}
+
+/**
+ * The source-offset poller's connection: it must outlive any source restart or network cut (not
+ * give up after connectRedis' default 5 reconnects), and must not leave orphaned commands whose
+ * 60 s timers keep a stopped process alive.
+ */
+async function connectLagClient(endpoint: RedisEndpoint): Promise<Redis> {
+  const client = await connectRedis(endpoint, { name: "ferry-lag", maxReconnects: Number.POSITIVE_INFINITY });
+  failInFlightOnClose(client);
+  return client;
 }
 
 export function shardAddress(endpoint: RedisEndpoint): string {

@@ -66,19 +66,33 @@ interface IoredisQueue {
   flushQueue(error: Error, options: { offlineQueue: boolean }): void;
 }
 
+/**
+ * ioredis leaves commands that were in flight when a connection closed unsettled: with resending
+ * off they are dropped on reconnect, and the CLIENT SETNAME/SETINFO of a connection that closes
+ * before "ready" are orphaned by the next connect. Either way the caller waits for the command
+ * timeout (60 s) and the timers keep the process alive that long after a graceful stop. Failing
+ * them on "close" (emitted before any reconnect) makes them ordinary connection errors: callers
+ * retry, and on the data path the marker decides what was applied.
+ */
+export function failInFlightOnClose(redis: Redis): void {
+  redis.on("close", () => {
+    (redis as unknown as IoredisQueue).flushQueue(new Error("Connection is closed"), { offlineQueue: false });
+  });
+}
+
 export async function createStandaloneWriter(opts: StandaloneWriterOptions): Promise<StandaloneWriter> {
-  const redis = await connectRedis(opts.target, { name: "ferry-writer", ...opts.connect });
+  // A target restart can take longer than connectRedis' default 5 reconnects; after those ioredis
+  // gives up for good and every later apply fails. The apply loop's backoff paces the retries.
+  const redis = await connectRedis(opts.target, {
+    name: "ferry-writer",
+    maxReconnects: Number.POSITIVE_INFINITY,
+    ...opts.connect,
+  });
   // A command must never be replayed by ioredis after a reconnect: a resent tail of a pipelined
   // MULTI block would run outside its transaction. Fail fast instead; the marker decides on retry.
   redis.options.enableOfflineQueue = false;
   redis.options.autoResendUnfulfilledCommands = false;
-  // With resending off, ioredis keeps the commands that were in flight when the connection dropped
-  // and discards them on reconnect without settling them: apply() would hang until commandTimeout
-  // (60 s) after every target restart. Fail them when the connection closes (the "close" event
-  // comes before the reconnect); the apply loop retries and the marker decides what was applied.
-  redis.on("close", () => {
-    (redis as unknown as IoredisQueue).flushQueue(new Error("Connection is closed"), { offlineQueue: false });
-  });
+  failInFlightOnClose(redis);
   try {
     // The guard needs EVAL; without it a transaction could run unguarded, so refuse up front.
     await redis.eval("return 1", 0);

@@ -79,7 +79,7 @@ describe("ferry sync reconnects by itself", () => {
   it("target restart (persistence on): writes fail, are retried, nothing lost or doubled", async () => {
     const retriesBefore = await metric("ferry_errors_total", 'kind="retryable"');
     await target.stop({ keepDir: true }); // SIGTERM: the AOF holds every acknowledged transaction
-    await sleep(300);
+    await sleep(4000); // longer than ioredis' default reconnect attempts last
     await target.restart();
     const dst = target.client();
     const at = (await readMarker(dst, JOB))!.offset;

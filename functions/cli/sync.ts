@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { parse as parseToml } from "smol-toml";
+import { parse as parseToml, TomlError } from "smol-toml";
 import { parseRedisUrl, redactUrl, withTls } from "../../core/connect/index.ts";
 import { BadInputError } from "../../core/errors.ts";
 import type { FilterArgs } from "../../core/filters/index.ts";
@@ -172,7 +172,10 @@ function applyConfigFile(command: Command, opts: SyncCliOptions): void {
   try {
     values = opts.config.endsWith(".json") ? JSON.parse(text) : (parseToml(text) as Record<string, unknown>);
   } catch (err) {
-    throw new BadInputError(`the config file ${opts.config} is not valid: ${(err as Error).message}`);
+    throw new BadInputError(
+      `the config file ${opts.config} is not valid: ${parseErrorWithoutText(err, text)}`,
+      "fix the file (TOML, or JSON when its name ends in .json); values are the long options of `ferry sync --help`",
+    );
   }
   const known = new Map(command.options.map((o) => [o.attributeName(), o]));
   for (const [rawName, value] of Object.entries(values)) {
@@ -192,6 +195,19 @@ function applyConfigFile(command: Command, opts: SyncCliOptions): void {
     command.setOptionValueWithSource(name, normalized, "config");
     (opts as Record<string, unknown>)[name] = normalized;
   }
+}
+
+/**
+ * Parser messages quote the offending text (smol-toml prints the surrounding lines, V8 a JSON
+ * snippet), and a config file holds URLs that may carry passwords: report only where it went wrong.
+ */
+function parseErrorWithoutText(err: unknown, text: string): string {
+  if (err instanceof TomlError)
+    return `${err.message.split("\n")[0]} (line ${err.line}, column ${err.column})`;
+  const position = /at position (\d+)/.exec((err as Error).message);
+  if (!position) return "invalid JSON";
+  const before = text.slice(0, Number(position[1])).split("\n");
+  return `invalid JSON (line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1})`;
 }
 
 function endpoint(

@@ -3,8 +3,10 @@
  * (--source/--target, FERRY_SOURCE_PASSWORD…), a non-zero exit code, no password on the output —
  * and never a hang.
  */
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { freePort, type RedisProc, startRedis } from "../helpers/redis.ts";
 import { expectFailure, SOURCE_PASSWORD, TARGET_PASSWORD } from "./failure.ts";
@@ -75,6 +77,29 @@ describe("ferry sync: bad connection settings", () => {
       code: 2,
       message: /--target is required/,
       advice: /--target redis:\/\//,
+    });
+  });
+
+  it("malformed config files: the line is named, the content (with its password) is not shown", async () => {
+    const toml = join(source.dir, "broken.toml");
+    writeFileSync(toml, `source = "${source.url}"\ntarget = [1\n`);
+    await expectFailure(["--config", toml], {
+      code: 2,
+      message: /broken\.toml is not valid: .*\(line [23], column \d+\)/,
+      advice: /fix the file/,
+    });
+    const json = join(source.dir, "broken.json");
+    writeFileSync(json, `{ "source": "${source.url}", "target" }`);
+    await expectFailure(["--config", json], {
+      code: 2,
+      message: /broken\.json is not valid: invalid JSON/,
+      advice: /fix the file/,
+    });
+    writeFileSync(toml, `source = "${source.url}"\nqueue = "1mb"\n`);
+    await expectFailure(["--config", toml], {
+      code: 2,
+      message: /unknown option "queue" in .*broken\.toml/,
+      advice: /long option names/,
     });
   });
 });

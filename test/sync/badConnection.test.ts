@@ -62,44 +62,50 @@ describe("ferry sync: bad connection settings", () => {
     });
   });
 
+  // Independent CLI runs go in parallel: each one pays Node + tsx start-up.
   it("malformed URLs (exit 2, password masked)", async () => {
-    await expectFailure(["--source", `redis://:${SOURCE_PASSWORD}@host:99999`, "--target", targetUrl()], {
-      code: 2,
-      message: /not a valid Redis URL|invalid port/,
-      advice: /redis:\/\//,
-    });
-    await expectFailure(["--source", source.url, "--target", `127.0.0.1:${target.port}`], {
-      code: 2,
-      message: /is not a Redis URL \(missing scheme\)/,
-      advice: /write it as redis:\/\/127\.0\.0\.1/,
-    });
-    await expectFailure(["--source", source.url], {
-      code: 2,
-      message: /--target is required/,
-      advice: /--target redis:\/\//,
-    });
+    await Promise.all([
+      expectFailure(["--source", `redis://:${SOURCE_PASSWORD}@host:99999`, "--target", targetUrl()], {
+        code: 2,
+        message: /not a valid Redis URL|invalid port/,
+        advice: /redis:\/\//,
+      }),
+      expectFailure(["--source", source.url, "--target", `127.0.0.1:${target.port}`], {
+        code: 2,
+        message: /is not a Redis URL \(missing scheme\)/,
+        advice: /write it as redis:\/\/127\.0\.0\.1/,
+      }),
+      expectFailure(["--source", source.url], {
+        code: 2,
+        message: /--target is required/,
+        advice: /--target redis:\/\//,
+      }),
+    ]);
   });
 
   it("malformed config files: the line is named, the content (with its password) is not shown", async () => {
     const toml = join(source.dir, "broken.toml");
     writeFileSync(toml, `source = "${source.url}"\ntarget = [1\n`);
-    await expectFailure(["--config", toml], {
-      code: 2,
-      message: /broken\.toml is not valid: .*\(line [23], column \d+\)/,
-      advice: /fix the file/,
-    });
     const json = join(source.dir, "broken.json");
     writeFileSync(json, `{ "source": "${source.url}", "target" }`);
-    await expectFailure(["--config", json], {
-      code: 2,
-      message: /broken\.json is not valid: invalid JSON/,
-      advice: /fix the file/,
-    });
-    writeFileSync(toml, `source = "${source.url}"\nqueue = "1mb"\n`);
-    await expectFailure(["--config", toml], {
-      code: 2,
-      message: /unknown option "queue" in .*broken\.toml/,
-      advice: /long option names/,
-    });
+    const unknown = join(source.dir, "unknown.toml");
+    writeFileSync(unknown, `source = "${source.url}"\nqueue = "1mb"\n`);
+    await Promise.all([
+      expectFailure(["--config", toml], {
+        code: 2,
+        message: /broken\.toml is not valid: .*\(line [23], column \d+\)/,
+        advice: /fix the file/,
+      }),
+      expectFailure(["--config", json], {
+        code: 2,
+        message: /broken\.json is not valid: invalid JSON/,
+        advice: /fix the file/,
+      }),
+      expectFailure(["--config", unknown], {
+        code: 2,
+        message: /unknown option "queue" in .*unknown\.toml/,
+        advice: /long option names/,
+      }),
+    ]);
   });
 });

@@ -6,7 +6,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { markerKey } from "../../core/writer/marker.ts";
-import { type RedisProc, startRedis } from "../helpers/redis.ts";
+import { type RedisProc, sleep, startRedis, waitFor } from "../helpers/redis.ts";
 import { BIG_ELEMENTS, BIG_HASH, BIG_LIST, DATASET_DBS, fillAllTypes, streamGroups } from "./dataset.ts";
 import { differences, masterOffset, openJob } from "./setup.ts";
 
@@ -63,5 +63,23 @@ describe.each([
     await dst.select(0);
     const marker = await dst.get(markerKey("__ferry:", "test-job", "standalone"));
     expect(marker).toBe(`${shard.replid}:${shard.appliedOffset}:0`);
+  });
+
+  it("keys about to expire keep their deadline: none outlives the source's copy", async () => {
+    await Promise.all([src.flushall(), dst.flushall()]);
+    const deadline = Date.now() + 1500;
+    const p = src.pipeline();
+    for (let i = 0; i < 300; i++) p.set(`short:${i}`, "x", "PXAT", deadline + i);
+    for (let i = 0; i < 300; i++) p.set(`long:${i}`, "y", "PX", 600_000);
+    await p.exec();
+    const job = await openJob(source.url, target.url, { untilSynced: true, job: "expiry" });
+    await job.run();
+    // Copied with their absolute deadline (not a TTL recomputed at write time).
+    expect(await dst.call("PEXPIRETIME", "short:0")).toBe(deadline);
+    await waitFor(async () => (await src.dbsize()) === 300, 10_000);
+    // The target lets them go at the same moment (lazily or actively: SCAN does not return them).
+    await sleep(Math.max(0, deadline + 300 - Date.now()));
+    expect(await differences(src, dst, [0])).toEqual([]);
+    expect((await dst.keys("short:*")).length).toBe(0);
   });
 });

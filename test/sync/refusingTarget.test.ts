@@ -6,7 +6,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fillDataset } from "../helpers/load.ts";
-import { type RedisProc, startRedis } from "../helpers/redis.ts";
+import { freePort, type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
 import { expectFailure, SOURCE_PASSWORD, TARGET_PASSWORD } from "./failure.ts";
 import { type CliRun, differences, killFerry, runFerry } from "./setup.ts";
 
@@ -70,6 +70,36 @@ describe("ferry sync: targets that refuse writes", () => {
     const rerun = runFerry(["sync", "--until-synced", "--source", source.url, "--target", targetUrl()]);
     runs.push(rerun);
     expect(await rerun.exited, rerun.stderr()).toBe(0);
+    expect(await differences(src, dst, [0, 1])).toEqual([]);
+  });
+
+  it("a target that runs out of memory while streaming stops the job; the rerun continues from the marker", async () => {
+    await dst.flushall();
+    const port = await freePort();
+    const args = ["sync", "--source", source.url, "--target", targetUrl(), "--job", "stream-oom"];
+    const first = runFerry([...args, "--status-port", String(port)]);
+    runs.push(first);
+    await waitFor(async () => {
+      const s = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { phase: string };
+      return s.phase === "streaming";
+    }, 20_000);
+    await dst.config("SET", "maxmemory-policy", "noeviction");
+    await dst.config("SET", "maxmemory", "1");
+    try {
+      for (let i = 0; i < 50; i++) await src.incr("oom:counter");
+      expect(await first.exited, first.stderr()).toBe(1);
+      expect(first.stderr()).toMatch(/^ferry: target is out of memory/m);
+    } finally {
+      await dst.config("SET", "maxmemory", "0");
+    }
+    await src.incr("oom:counter");
+    const rerun = runFerry([...args, "--until-synced"]);
+    runs.push(rerun);
+    expect(await rerun.exited, rerun.stderr()).toBe(0);
+    // Resumed from the offset in the marker: no second snapshot, and every INCR counted once.
+    expect(rerun.stderr()).toContain("partial resync");
+    expect(rerun.stderr()).not.toContain("full resync");
+    expect(await dst.get("oom:counter")).toBe("51");
     expect(await differences(src, dst, [0, 1])).toEqual([]);
   });
 

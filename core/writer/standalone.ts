@@ -61,22 +61,35 @@ interface Job {
 
 const b = (s: string | number): Buffer => Buffer.from(String(s));
 
-/** ioredis' (untyped) way to reject queued commands, as it does itself after maxRetriesPerRequest. */
-interface IoredisQueue {
+/** ioredis internals used by failInFlightOnClose (untyped there). */
+interface IoredisInternals {
   flushQueue(error: Error, options: { offlineQueue: boolean }): void;
+  commandQueue: { toArray(): Array<{ command: { _commandTimeoutTimer?: NodeJS.Timeout } }> };
 }
 
 /**
  * ioredis leaves commands that were in flight when a connection closed unsettled: with resending
- * off they are dropped on reconnect, and the CLIENT SETNAME/SETINFO of a connection that closes
- * before "ready" are orphaned by the next connect. Either way the caller waits for the command
- * timeout (60 s) and the timers keep the process alive that long after a graceful stop. Failing
- * them on "close" (emitted before any reconnect) makes them ordinary connection errors: callers
- * retry, and on the data path the marker decides what was applied.
+ * off it drops them on reconnect, and the caller waits for the command timeout (60 s) — after every
+ * target restart. So when a *ready* connection closes, fail them at once ("close" is emitted before
+ * any reconnect): callers retry, and on the data path the marker decides what was applied.
+ * A connection that closes before "ready" holds only ioredis' own CLIENT SETNAME/SETINFO, and
+ * settling those makes ioredis declare the dead connection ready — it then refuses its own pending
+ * reconnect ("already connected") and every later command fails with "Stream isn't writeable",
+ * forever (seen behind a TCP proxy or load balancer that accepts while the target is down). ioredis
+ * itself settles them every maxRetriesPerRequest+1 reconnects, so that is switched off, and their
+ * 60 s timers are only unref'd (they must not keep a stopped ferry alive).
  */
 export function failInFlightOnClose(redis: Redis): void {
+  redis.options.maxRetriesPerRequest = null;
+  let ready = redis.status === "ready";
+  redis.on("ready", () => {
+    ready = true;
+  });
   redis.on("close", () => {
-    (redis as unknown as IoredisQueue).flushQueue(new Error("Connection is closed"), { offlineQueue: false });
+    const internals = redis as unknown as IoredisInternals;
+    if (ready) internals.flushQueue(new Error("Connection is closed"), { offlineQueue: false });
+    else for (const { command } of internals.commandQueue.toArray()) command._commandTimeoutTimer?.unref();
+    ready = false;
   });
 }
 

@@ -56,6 +56,10 @@ export function redisOptions(endpoint: RedisEndpoint, opts: ConnectOptions = {})
     enableReadyCheck: false,
     maxRetriesPerRequest: 2,
     enableAutoPipelining: opts.autoPipelining ?? false,
+    // disconnect() ends the socket and arms a timer to destroy it if it is still open; a socket that
+    // never connected (refused, wrong password) never reports "close", so the default 2 s timer
+    // held every failing `ferry` command open for 2 s after its error message.
+    disconnectTimeout: 200,
   };
   if (endpoint.username) options.username = endpoint.username;
   if (endpoint.password) options.password = endpoint.password;

@@ -34,6 +34,8 @@ export async function expectFailure(
   expect(lines[0]).toMatch(expected.message);
   expect(lines[1]).toMatch(/^ {2}→ /);
   expect(lines[1]).toMatch(expected.advice);
+  // Nothing left open after the report (a lingering socket or timer once kept the process 2 s).
+  expect(run.exitDelayAfterErrorMs()).toBeLessThan(1000);
   for (const secret of [SOURCE_PASSWORD, TARGET_PASSWORD]) {
     expect(run.stderr()).not.toContain(secret);
     expect(run.stdout()).not.toContain(secret);

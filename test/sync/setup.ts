@@ -123,6 +123,8 @@ export interface CliRun {
   exited: Promise<number>;
   /** Peak resident set of the ferry process (VmHWM, KiB), sampled while it runs. */
   peakRssKiB(): number;
+  /** Milliseconds from the error report (`ferry: …` on stderr) to the exit; null without one. */
+  exitDelayAfterErrorMs(): number | null;
 }
 
 /** Runs `node bin/ferry.mjs <args>` (the real CLI) with a clean environment. */
@@ -138,8 +140,11 @@ export function runFerry(args: string[], env: Record<string, string> = {}): CliR
   child.stdout?.on("data", (d: Buffer) => {
     out += d.toString();
   });
+  let errorAt: number | null = null;
+  let exitAt: number | null = null;
   child.stderr?.on("data", (d: Buffer) => {
     err += d.toString();
+    if (errorAt === null && /^ferry: /m.test(err)) errorAt = Date.now();
   });
   const sample = () => {
     try {
@@ -153,11 +158,19 @@ export function runFerry(args: string[], env: Record<string, string> = {}): CliR
   const sampler = setInterval(sample, 100);
   const exited = new Promise<number>((resolve) => {
     child.on("exit", (code, signal) => {
+      exitAt = Date.now();
       clearInterval(sampler);
       resolve(code ?? 128 + (signal === "SIGKILL" ? 9 : 15));
     });
   });
-  return { child, stdout: () => out, stderr: () => err, exited, peakRssKiB: () => peak };
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    peakRssKiB: () => peak,
+    exitDelayAfterErrorMs: () => (errorAt !== null && exitAt !== null ? exitAt - errorAt : null),
+  };
 }
 
 /** Kill a CLI child that a failing test left running. */

@@ -78,6 +78,8 @@ export class EmbeddedRunner implements JobRunner {
     entry.paused = false;
     entry.stopped = false;
     entry.failed = null;
+    // The previous (paused) SyncJob reports "stopped": it must not be published as this run's phase.
+    entry.sync = null;
     const log = this.jobLogger(id, entry);
     try {
       const { config, filters } = syncConfigFromSpec(id, entry.spec);
@@ -280,9 +282,9 @@ function runnerPhase(entry: RunningJob, sync: SyncStatus | undefined): RunnerSta
     case "synced":
       return "streaming";
     case "stopping":
-      return "stopping";
     case "stopped":
-      return "completed";
+      // Only stop() (entry.stopped, above) completes a job; a SyncJob that ended otherwise is stopping.
+      return "stopping";
     case "failed":
       return "failed";
   }

@@ -245,6 +245,9 @@ export async function startCluster(
   }
   await waitFor(async () => {
     for (const client of admin) {
+      // Every node must also see every replica as one: tests read CLUSTER SHARDS right away.
+      const nodes = String(await client.cluster("NODES"));
+      if ((nodes.match(/\bslave\b/g) ?? []).length !== masterCount * replicasPerMaster) return false;
       const info = String(await client.cluster("INFO"));
       if (!info.includes("cluster_state:ok")) return false;
       const known = /cluster_known_nodes:(\d+)/.exec(info);

@@ -116,6 +116,7 @@ export class ShardSync implements ReplicaSink {
 
   /** Replicate until stop() or a fatal error (rejects with it). */
   async run(): Promise<void> {
+    void this.checkReadTimeout();
     const marker = await this.deps.readMarker();
     this.hadMarkerAtStart = marker !== null;
     let resume: Resume = null;
@@ -303,6 +304,31 @@ export class ShardSync implements ReplicaSink {
       (event) => this.events.push(event),
     );
     await this.batcher.beginSnapshot(info.replid, info.offset);
+  }
+
+  /**
+   * An idle master sends its replicas nothing but a PING every repl-ping-replica-period (default
+   * 10 s): a read timeout at or below that takes every idle moment for a dead link and reconnects.
+   */
+  private async checkReadTimeout(): Promise<void> {
+    let client: Awaited<ReturnType<typeof connectRedis>> | null = null;
+    try {
+      client = await connectRedis(this.deps.endpoint, { name: "ferry-check" });
+      const [, value] = (await client.config("GET", "repl-ping-replica-period")) as string[];
+      const periodMs = Number(value) * 1000;
+      const { readTimeoutMs } = this.deps.config;
+      if (Number.isFinite(periodMs) && periodMs > 0 && readTimeoutMs <= periodMs) {
+        this.deps.log.warn(
+          { shard: this.deps.shard, readTimeoutMs, pingPeriodMs: periodMs },
+          `--read-timeout ${readTimeoutMs} ms is not longer than the source's repl-ping-replica-period ` +
+            `(${periodMs / 1000} s): an idle link will look dead; use --read-timeout ${2 * periodMs} or more`,
+        );
+      }
+    } catch {
+      // CONFIG refused (managed service, ACL): nothing to check against.
+    } finally {
+      client?.disconnect();
+    }
   }
 
   /**

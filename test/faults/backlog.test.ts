@@ -69,8 +69,13 @@ describe("backlog too small for the outage", () => {
     const src = source.client();
     const doomed = Array.from({ length: 20 }, (_, i) => `doomed:${i}`);
     await src.mset(...doomed.flatMap((key) => [key, "stale if you can see me"]));
-    const f = ferry(["--source", proxy.url, "--target", target.url, "--job", job]);
+    const f = ferry(["--source", proxy.url, "--target", target.url, "--job", job, "--read-timeout", "5000"]);
     await streaming(target, job);
+    // 5 s is shorter than the source's default repl-ping-replica-period (10 s): ferry says so.
+    const idle = await f.waitLog(
+      /^--read-timeout 5000 ms is not longer than the source's repl-ping-replica-period/,
+    );
+    expect(idle.msg).toMatch(/use --read-timeout 20000 or more$/);
     const load = startSteadyLoad({ url: source.url, seed: 9 });
     await sleep(500);
     expect(await target.client().exists(...doomed)).toBe(doomed.length);

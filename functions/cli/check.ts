@@ -67,6 +67,7 @@ interface CheckCliOptions extends EndpointCliOptions {
 export function register(program: Command): void {
   const command = program
     .command("check")
+    .summary("preflight: will this migration work, and what to tune (OK/WARN/FAIL)")
     .description(
       "Preflight: check that ferry can replicate from the source and write to the target, and what to tune " +
         "(PSYNC access, backlog and output buffer vs the observed write rate, big keys, target memory, modules). " +

@@ -106,6 +106,7 @@ export function formatJobTable(jobs: JobView[]): string {
 export function register(program: Command): void {
   const jobs = program
     .command("jobs")
+    .summary("control jobs of a ferry API (ferry serve or AWS) from the shell")
     .description("Control jobs of a ferry API (ferry serve, or the AWS deployment)")
     .option("--api <url>", "API base URL", process.env["FERRY_API"] ?? "http://127.0.0.1:7070")
     .option("--api-key <key>", "API key (default: FERRY_API_KEY)")

@@ -170,6 +170,7 @@ function keyBanner(key: string): string {
 export function register(program: Command): void {
   program
     .command("serve")
+    .summary("run the job API and web console on this machine")
     .description("Run the job API (create, watch, pause, resume, cut over migrations) on this machine")
     .option("--port <port>", "port to listen on", (v) => portNumber(v), 7070)
     .option("--host <host>", "address to bind (keep 127.0.0.1 unless a TLS proxy fronts ferry)", "127.0.0.1")

@@ -61,6 +61,7 @@ function integer(name: string) {
 export function register(program: Command): void {
   const command = program
     .command("verify")
+    .summary("prove source and target are equal: every key, value and TTL")
     .description(
       "Compare every key of the source with the target (existence, type, value by contents, TTL) and list the keys " +
         "that differ. Exit code 0 = equal, 1 = different, 2 = error.",

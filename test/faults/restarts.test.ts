@@ -104,7 +104,7 @@ describe("ferry sync reconnects by itself", () => {
     expect(ferry.logs.some((l) => /no data from .* for 2000 ms/.test(String(l["error"])))).toBe(true);
     expect(count(/^full resync/)).toBe(1);
     expect(await metric("ferry_reconnects_total", `job="${JOB}"`)).toBeGreaterThan(reconnectsBefore + 2);
-  }, 60_000);
+  }, 80_000); // 30 s outage + up to one backoff step (capped at 30 s, full jitter) after the heal
 
   it("converges: the target equals the source once the load stops", async () => {
     const sent = await load.stop();

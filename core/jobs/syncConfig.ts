@@ -57,7 +57,8 @@ export const SYNC_DEFAULTS = {
   flushOnResnapshot: true,
   cleanup: false,
   readTimeoutMs: 60_000,
-  backoff: { baseMs: 200, maxMs: 30_000 },
+  // Capped at 5 s: after a long outage the link comes back within seconds of the network.
+  backoff: { baseMs: 200, maxMs: 5_000 },
 } as const satisfies Partial<SyncConfig>;
 
 /**

@@ -1,0 +1,69 @@
+/**
+ * Issue #4 (CLI): SIGTERM in the middle of a snapshot drains and exits 0; the next run of the same
+ * command takes a new snapshot (the unfinished one cannot resume) and converges.
+ */
+import type { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { fillDataset } from "../helpers/load.ts";
+import { freePort, type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
+import { type CliRun, differences, killFerry, runFerry } from "./setup.ts";
+
+describe("ferry sync (CLI): a snapshot cut by SIGTERM", () => {
+  let source: RedisProc;
+  let target: RedisProc;
+  let src: Redis;
+  let dst: Redis;
+  let run: CliRun | undefined;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRedis(), startRedis()]);
+    src = source.client();
+    dst = target.client();
+    await fillDataset(src, { keys: 300 });
+  });
+  afterEach(() => killFerry(run));
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it("SIGTERM during the snapshot exits 0 quickly; the rerun takes a new snapshot and converges", async () => {
+    await dst.flushall();
+    // Enough keys that the snapshot is still running when the signal arrives (db 2, dropped below).
+    await src.select(2);
+    await src.call("DEBUG", "POPULATE", "8000", "pop", "20");
+    await src.select(0);
+    const port = await freePort();
+    // --max-ops slows the snapshot down so the signal lands in the middle of it; a small queue
+    // keeps the drain short.
+    const args = ["sync", "--source", source.url, "--target", target.url, "--job", "cut"];
+    run = runFerry([...args, "--max-ops", "1500", "--queue-size", "32kb", "--status-port", String(port)]);
+    await waitFor(async () => {
+      const s = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+        phase: string;
+        totals: { keysDone: number };
+      };
+      return s.phase === "snapshot" && s.totals.keysDone > 0;
+    }, 20_000);
+    const signalled = Date.now();
+    run.child.kill("SIGTERM");
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    await dst.select(2);
+    const copied = await dst.dbsize();
+    await dst.select(0);
+    expect(copied).toBeLessThan(8000); // really cut half-way
+
+    // Changes made between the runs: a deleted key must not survive on the target.
+    const [deleted] = await src.keys("plain:*");
+    await src.del(deleted!);
+    await src.set("between:runs", "1");
+    run = runFerry([...args, "--until-synced"]);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain("the previous run stopped during a snapshot: taking a new one");
+    expect(await dst.exists(deleted!)).toBe(0);
+    expect(await differences(src, dst, [0, 1, 2])).toEqual([]);
+    await src.select(2);
+    await src.flushdb();
+    await src.select(0);
+  });
+});

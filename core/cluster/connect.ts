@@ -2,7 +2,9 @@
  * One ioredis connection to one cluster node, with the credentials/TLS of the endpoint the user gave.
  * Not ioredis `Cluster`: the writer needs MULTI pinned to a node and its own MOVED/ASK handling.
  */
+import { isIP } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
+import { failCommandsOnClose, LONG_LIVED_OPTIONS } from "../connect/longLived.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 
 export interface NodeAddr {
@@ -32,10 +34,10 @@ export function connectNode(
     // re-sent WATCH/MULTI/EXEC on a new connection would apply a batch part twice. The writer
     // re-reads the marker and retries instead.
     autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 1,
-    // Reconnect quickly but give up on a node that stays down (a failed master): the writer
-    // refreshes the topology and moves on to the promoted replica.
-    retryStrategy: (times) => (times > 5 ? null : Math.min(100 * times, 1000)),
+    // Long-lived (longLived.ts): reconnect forever, fail in-flight and queued commands on close. A
+    // node that stays down (a failed master) answers each command with "Connection is closed"; the
+    // writer then drops its client, refreshes the topology and moves on to the promoted replica.
+    ...LONG_LIVED_OPTIONS,
     enableReadyCheck: true,
   };
   if (base.username !== undefined) options.username = base.username;
@@ -44,10 +46,11 @@ export function connectNode(
     options.tls = {
       ...(base.tls.ca ? { ca: base.tls.ca } : {}),
       rejectUnauthorized: !base.tls.insecure,
-      ...(base.tls.servername ? { servername: base.tls.servername } : {}),
+      ...(base.tls.servername && !isIP(base.tls.servername) ? { servername: base.tls.servername } : {}),
     };
   }
   const client = new Redis(options);
+  failCommandsOnClose(client);
   // Errors surface on the commands; an unhandled 'error' event would crash the process.
   client.on("error", () => {});
   return client;

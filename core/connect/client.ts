@@ -3,10 +3,12 @@
  * (STYLE.md habit 3) instead of ioredis' generic "Connection is closed.".
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { BadInputError, FatalError, type FerryError, RetryableError } from "../errors.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
+import { failCommandsOnClose, reconnectDelayMs } from "./longLived.ts";
 import { formatAddress } from "./url.ts";
 
 export interface ConnectOptions {
@@ -19,8 +21,15 @@ export interface ConnectOptions {
   name?: string;
   /** Coalesce concurrent commands into pipelines (ioredis groups them per node on a cluster). */
   autoPipelining?: boolean;
-  /** Reconnect attempts after the first successful connect. Default 5. */
+  /** Reconnect attempts after the first successful connect. Default 5 (unlimited when longLived). */
   maxReconnects?: number;
+  /**
+   * A connection kept for the life of a job (writer, lag poller, scan reader, …): reconnects
+   * forever, fails commands in flight when the connection closes instead of dropping them, and never
+   * flushes ioredis' own handshake by retry count (longLived.ts explains each pitfall).
+   * The first connect still fails fast: the user is waiting for a verdict.
+   */
+  longLived?: boolean;
 }
 
 /** Adds `--tls-ca <file>` / `--tls-insecure` to an endpoint (TLS is switched on by either). */
@@ -72,7 +81,8 @@ export function redisOptions(endpoint: RedisEndpoint, opts: ConnectOptions = {})
 function tlsOptions(tls: NonNullable<RedisEndpoint["tls"]>): ConnectionOptions {
   const out: ConnectionOptions = {};
   if (tls.ca) out.ca = tls.ca;
-  if (tls.servername) out.servername = tls.servername;
+  // SNI carries host names only (RFC 6066); Node warns and will ignore an IP there.
+  if (tls.servername && !isIP(tls.servername)) out.servername = tls.servername;
   if (tls.insecure) {
     out.rejectUnauthorized = false;
     out.checkServerIdentity = () => undefined;
@@ -83,11 +93,11 @@ function tlsOptions(tls: NonNullable<RedisEndpoint["tls"]>): ConnectionOptions {
 /** A connected, authenticated client (PING answered), or a FerryError that says what is wrong. */
 export async function connectRedis(endpoint: RedisEndpoint, opts: ConnectOptions = {}): Promise<Redis> {
   let connected = false;
-  const maxReconnects = opts.maxReconnects ?? 5;
+  const maxReconnects = opts.maxReconnects ?? (opts.longLived ? Number.POSITIVE_INFINITY : 5);
   const client = new Redis({
     ...redisOptions(endpoint, opts),
     // Fail fast on the first connect (the user is waiting for a verdict); later, ride out blips.
-    retryStrategy: (times) => (connected && times <= maxReconnects ? Math.min(times * 200, 2000) : null),
+    retryStrategy: (times) => (connected && times <= maxReconnects ? reconnectDelayMs(times) : null),
   });
   const errors: Error[] = [];
   const onError = (err: Error) => errors.push(err);
@@ -106,6 +116,7 @@ export async function connectRedis(endpoint: RedisEndpoint, opts: ConnectOptions
       timeout,
     ]);
     connected = true;
+    if (opts.longLived) failCommandsOnClose(client);
     return client;
   } catch (err) {
     client.disconnect();
@@ -169,6 +180,13 @@ export function describeConnectError(
       options,
     );
   }
+  if (has((e) => /without any password configured/.test(e.message))) {
+    return new FatalError(
+      `${at} has no password set, but one was given`,
+      "remove the password from the URL / FERRY_*_PASSWORD (or set requirepass on the server)",
+      options,
+    );
+  }
   if (has((e) => /^NOAUTH/.test(e.message))) {
     return new FatalError(
       `${at} requires a password`,
@@ -209,7 +227,7 @@ export function describeConnectError(
     return new FatalError(
       `TLS handshake with ${at} failed: ${detail?.message ?? "unknown error"}`,
       endpoint.tls
-        ? "use redis:// if the port is not TLS, --tls-ca <pem> for a private CA, or --tls-insecure to skip verification"
+        ? "use redis:// if the port is not TLS, pass the CA bundle for a private CA (--tls-ca, or --source-tls-ca / --target-tls-ca for ferry sync), or --tls-insecure to skip verification"
         : "the server may expect TLS: use rediss://",
       options,
     );

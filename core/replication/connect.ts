@@ -2,7 +2,7 @@
  * Opens the raw replication socket (TCP or TLS). Not ioredis: the replication link interleaves RESP
  * replies with a raw RDB payload and needs exact byte accounting and manual flow control.
  */
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { FatalError, RetryableError } from "../errors.ts";
 import type { RedisEndpoint } from "./types.ts";
@@ -49,7 +49,7 @@ export function openSocket(endpoint: RedisEndpoint, timeoutMs: number): Promise<
           port,
           rejectUnauthorized: !tls.insecure,
           ...(tls.ca ? { ca: tls.ca } : {}),
-          ...(tls.servername ? { servername: tls.servername } : {}),
+          ...(tls.servername && !isIP(tls.servername) ? { servername: tls.servername } : {}),
         })
       : netConnect({ host, port });
     const timer = setTimeout(() => {

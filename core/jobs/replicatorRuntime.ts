@@ -88,6 +88,9 @@ export class ReplicatorRuntime {
     if (this.stopReason) return this.stopReason;
 
     const { config, filters } = await this.resolveConfig(job);
+    // SQS caps a message (base64 body): a single command must fit one, so big values come chunked.
+    const messageCap = (deps.queue as { maxMessageBytes?: number }).maxMessageBytes;
+    if (messageCap) config.maxCommandBytes = Math.floor(messageCap * 0.5);
     const source: RedisEndpoint = deps.sourceAddress
       ? { ...config.source, ...deps.sourceAddress }
       : config.source;
@@ -130,7 +133,7 @@ export class ReplicatorRuntime {
       `replicator for shard ${deps.shard} started${deps.taskId ? ` (${deps.taskId})` : ""}`,
     );
 
-    const lagClient = await connectRedis(source, { name: "ferry-lag" });
+    const lagClient = await connectRedis(source, { name: "ferry-lag", longLived: true });
     const poller = startSourceOffsetPoller({
       client: lagClient,
       onOffset: (offset) => sync.sourceOffset(offset),

@@ -298,9 +298,20 @@ export class ShardSync implements ReplicaSink {
       if (!this.deps.appliedElsewhere) await this.drained();
       await this.deps.beforeResnapshot(`full resync of shard ${this.deps.shard}`);
     }
-    this.translator = new SnapshotTranslator({ target: this.deps.target, filter: this.deps.filter });
+    // A queue that caps message sizes caps commands too: big values then come in smaller chunks.
+    const cap = this.deps.config.maxCommandBytes;
+    this.translator = new SnapshotTranslator({
+      target: this.deps.target,
+      filter: this.deps.filter,
+      ...(cap ? { limits: { maxBytes: cap } } : {}),
+    });
     this.parser = createRdbParser(
-      { captureRaw: true, bigKeyThreshold: this.deps.config.bigKeyThreshold, modules: "capture" },
+      {
+        captureRaw: true,
+        bigKeyThreshold: Math.min(this.deps.config.bigKeyThreshold, cap ?? Number.POSITIVE_INFINITY),
+        ...(cap ? { chunkBytes: Math.min(cap, 1024 * 1024) } : {}),
+        modules: "capture",
+      },
       (event) => this.events.push(event),
     );
     await this.batcher.beginSnapshot(info.replid, info.offset);

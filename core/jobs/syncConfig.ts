@@ -23,6 +23,11 @@ export interface SyncConfig {
   psyncCommand: string;
   /** Encoded value size above which a key is written in chunks of commands. */
   bigKeyThreshold: number;
+  /**
+   * Upper bound of one command's size, when the queue caps message sizes (SQS: 1 MiB, base64):
+   * values above it are written in chunks of commands no bigger than this.
+   */
+  maxCommandBytes?: number;
   /** Bound of the in-memory queue between reader and writer (bytes). */
   queueBytes: number;
   batch: { maxCommands: number; maxBytes: number; maxDelayMs: number };

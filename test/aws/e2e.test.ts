@@ -110,6 +110,10 @@ afterAll(async () => {
 describe("AWS shape end to end (replicator process → SQS → writer Lambda → target)", () => {
   it("copies the snapshot and the live stream; the job streams in DynamoDB; ACKs follow the offset store", async () => {
     await fillDataset(src, { keys: 150 });
+    // Values far bigger than one SQS message: they must arrive in chunks, not fail the batch.
+    await src.set("big:string", randomBytes(3 * 1024 * 1024));
+    const elements = Array.from({ length: 20_000 }, (_, i) => `element-${i}-${"x".repeat(120)}`);
+    await src.rpush("big:list", ...elements);
     poller = startPoller(sqs.client, queueUrl, handler);
     replicator = spawnReplicator(replicatorEnv);
     const load = startLoad({ url: source.url, keys: 80, pipeline: 10, seed: 1 });

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { parseRedisUrl, redactUrl } from "../connect/url.ts";
 import { FerryError } from "../errors.ts";
+import { FilterSpecSchema } from "../filters/spec.ts";
 import { parseSize } from "../pipeline/size.ts";
 
 /** Turns a FerryError thrown by a shared parser into a zod issue, keeping its advice. */
@@ -91,8 +92,8 @@ export const JobSpecSchema = z
       )
       .refine((labels) => Object.keys(labels).length <= 32, "at most 32 labels")
       .optional(),
-    // core/filters brings its own schema; until it is plugged in the object is stored as given.
-    filters: z.record(z.string(), z.unknown()).optional(),
+    // The filters' own schema (core/filters): CLI flags, config files and the API mean the same thing.
+    filters: FilterSpecSchema.optional(),
   })
   .meta({ id: "JobSpec" });
 

@@ -26,6 +26,8 @@ const MALFORMED: Array<[string, Record<string, unknown>, string]> = [
   ["mode unknown", { mode: "sometimes" }, "mode"],
   ["dbMap key not a number", { dbMap: { zero: 0 } }, "dbMap.zero"],
   ["dbMap value negative", { dbMap: { "0": -1 } }, "dbMap.0"],
+  ["filters regex invalid", { filters: { includeRegexes: ["("] } }, "filters.includeRegexes.0"],
+  ["filters unknown rule", { filters: { includeKeys: ["a"] } }, "filters"],
   ["bigKeyThreshold bad unit", { bigKeyThreshold: "64zz" }, "bigKeyThreshold"],
   ["bigKeyThreshold zero", { bigKeyThreshold: 0 }, "bigKeyThreshold"],
   ["maxOps negative", { maxOps: -5 }, "maxOps"],

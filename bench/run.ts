@@ -41,7 +41,7 @@ const only = new Set(values.only.split(","));
 const ferryArgs = values["ferry-args"].split(" ").filter(Boolean);
 const prof = values["cpu-prof"] ? { cpuProfDir: values["cpu-prof"] } : {};
 const log = (s: string) => process.stderr.write(`${s}\n`);
-// --priority -10: the bench and every process it starts (redis-servers, ferry, native replica) get
+// --priority=-10: the bench and every process it starts (redis-servers, ferry, native replica) get
 // a higher CPU priority, so other jobs on a shared machine distort the figures less. Needs root.
 if (values.priority !== undefined) setPriority(Number(values.priority));
 
@@ -180,7 +180,7 @@ if (only.has("incremental")) {
   if (values["skip-native"]) {
     results["incremental"] = { ferry };
     log(
-      `ferry: max ${ferry.maxSustainedRate} ops/s, lag p99 ${fmt.ms(ferry.lag.p99Ms)} at ${ferry.lag.rate}`,
+      `ferry: max ${ferry.maxSustainedRate} ops/s, lag p99 ${fmt.ms(ferry.lag.p99Ms)} at ${ferry.lag.rate}, peak RSS ${fmt.mib(ferry.peakRssBytes)}`,
     );
     process.exit(0);
   }

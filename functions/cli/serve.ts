@@ -24,6 +24,7 @@ import {
 import { BadInputError, FatalError } from "../../core/errors.ts";
 import { ManualRunner } from "../../core/jobs/manualRunner.ts";
 import type { JobRunner } from "../../core/jobs/runner.ts";
+import { loadOrCreateKey, SealedJobStore } from "../../core/jobs/sealedJobStore.ts";
 import { JobService } from "../../core/jobs/service.ts";
 import type { JobSpec } from "../../core/jobs/spec.ts";
 import type { StoredStatus } from "../../core/jobs/view.ts";
@@ -110,7 +111,11 @@ export async function startServer(
   const runner =
     deps.runner ??
     (opts.runner === "manual" ? new ManualRunner() : await embeddedRunner(registry, log, opts.stateDir));
-  const store = new FileJobStore<JobSpec, StoredStatus>(opts.stateDir);
+  // Passwords in job URLs are sealed at rest; the key lives next to, not inside, the job file.
+  const store = new SealedJobStore(
+    new FileJobStore<JobSpec, StoredStatus>(opts.stateDir),
+    loadOrCreateKey(join(opts.stateDir, "secret.key")),
+  );
   const service = new JobService({ store, runner });
   const resumed = await service.recover();
   if (resumed > 0) log.info({ jobs: resumed }, "resumed jobs that were running before the last stop");

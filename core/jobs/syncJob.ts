@@ -25,7 +25,7 @@ import type { ReaderStatus, SourceMode, SourceReader } from "../readers/types.ts
 import type { RedisEndpoint } from "../replication/types.ts";
 import { type TargetInfo, targetInfoFromInfo } from "../snapshot/target.ts";
 import { ClusterWriter } from "../writer/cluster.ts";
-import { createStandaloneWriter, failInFlightOnClose, type StandaloneWriter } from "../writer/standalone.ts";
+import { createStandaloneWriter, type StandaloneWriter } from "../writer/standalone.ts";
 import type { TargetWriter } from "../writer/types.ts";
 import { followSourceFailovers } from "./clusterSource.ts";
 import { ShardSync } from "./shardSync.ts";
@@ -569,14 +569,11 @@ async function checkClusterDbs(source: Redis, sourceIsCluster: boolean, spec: Fi
 }
 
 /**
- * The source-offset poller's connection: it must outlive any source restart or network cut (not
- * give up after connectRedis' default 5 reconnects), and must not leave orphaned commands whose
- * 60 s timers keep a stopped process alive.
+ * The source-offset poller's connection: it must outlive any source restart or network cut, and
+ * must not leave orphaned commands whose 60 s timers keep a stopped process alive.
  */
-async function connectLagClient(endpoint: RedisEndpoint): Promise<Redis> {
-  const client = await connectRedis(endpoint, { name: "ferry-lag", maxReconnects: Number.POSITIVE_INFINITY });
-  failInFlightOnClose(client);
-  return client;
+function connectLagClient(endpoint: RedisEndpoint): Promise<Redis> {
+  return connectRedis(endpoint, { name: "ferry-lag", longLived: true });
 }
 
 export function shardAddress(endpoint: RedisEndpoint): string {

@@ -61,51 +61,14 @@ interface Job {
 
 const b = (s: string | number): Buffer => Buffer.from(String(s));
 
-/** ioredis internals used by failInFlightOnClose (untyped there). */
-interface IoredisInternals {
-  flushQueue(error: Error, options: { offlineQueue: boolean }): void;
-  commandQueue: { toArray(): Array<{ command: { _commandTimeoutTimer?: NodeJS.Timeout } }> };
-}
-
-/**
- * ioredis leaves commands that were in flight when a connection closed unsettled: with resending
- * off it drops them on reconnect, and the caller waits for the command timeout (60 s) — after every
- * target restart. So when a *ready* connection closes, fail them at once ("close" is emitted before
- * any reconnect): callers retry, and on the data path the marker decides what was applied.
- * A connection that closes before "ready" holds only ioredis' own CLIENT SETNAME/SETINFO, and
- * settling those makes ioredis declare the dead connection ready — it then refuses its own pending
- * reconnect ("already connected") and every later command fails with "Stream isn't writeable",
- * forever (seen behind a TCP proxy or load balancer that accepts while the target is down). ioredis
- * itself settles them every maxRetriesPerRequest+1 reconnects, so that is switched off, and their
- * 60 s timers are only unref'd (they must not keep a stopped ferry alive).
- */
-export function failInFlightOnClose(redis: Redis): void {
-  redis.options.maxRetriesPerRequest = null;
-  let ready = redis.status === "ready";
-  redis.on("ready", () => {
-    ready = true;
-  });
-  redis.on("close", () => {
-    const internals = redis as unknown as IoredisInternals;
-    if (ready) internals.flushQueue(new Error("Connection is closed"), { offlineQueue: false });
-    else for (const { command } of internals.commandQueue.toArray()) command._commandTimeoutTimer?.unref();
-    ready = false;
-  });
-}
-
 export async function createStandaloneWriter(opts: StandaloneWriterOptions): Promise<StandaloneWriter> {
-  // A target restart can take longer than connectRedis' default 5 reconnects; after those ioredis
-  // gives up for good and every later apply fails. The apply loop's backoff paces the retries.
-  const redis = await connectRedis(opts.target, {
-    name: "ferry-writer",
-    maxReconnects: Number.POSITIVE_INFINITY,
-    ...opts.connect,
-  });
+  // Long-lived: a target restart must not strand the writer, and a command in flight when the
+  // target goes away must fail at once (the apply loop's backoff paces the retries).
+  const redis = await connectRedis(opts.target, { name: "ferry-writer", longLived: true, ...opts.connect });
   // A command must never be replayed by ioredis after a reconnect: a resent tail of a pipelined
   // MULTI block would run outside its transaction. Fail fast instead; the marker decides on retry.
   redis.options.enableOfflineQueue = false;
   redis.options.autoResendUnfulfilledCommands = false;
-  failInFlightOnClose(redis);
   try {
     // The guard needs EVAL; without it a transaction could run unguarded, so refuse up front.
     await redis.eval("return 1", 0);

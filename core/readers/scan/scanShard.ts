@@ -118,7 +118,7 @@ export class ScanShard {
   /** Copy until stop() or a fatal error (rejects with it). */
   async run(): Promise<void> {
     try {
-      this.reader = await connectRedis(this.opts.endpoint, { name: "ferry-scan", maxReconnects: 1000 });
+      this.reader = await connectRedis(this.opts.endpoint, { name: "ferry-scan", longLived: true });
       const kind = await this.checkNotifications(this.reader);
       await this.subscribe(kind);
       await this.batcher.beginStream(this.opts.replid, 0);
@@ -165,7 +165,7 @@ export class ScanShard {
   }
 
   private async subscribe(kind: "keyevent" | "keyspace"): Promise<void> {
-    const sub = await connectRedis(this.opts.endpoint, { name: "ferry-notify", maxReconnects: 1_000_000 });
+    const sub = await connectRedis(this.opts.endpoint, { name: "ferry-notify", longLived: true });
     this.subscriber = sub;
     // Re-subscribing ourselves tells us when the link is back, which is when the rescan may start.
     sub.options.autoResubscribe = false;
@@ -284,7 +284,7 @@ export class ScanShard {
       );
       return;
     }
-    this.targetReader ??= await connectRedis(opts.target, { name: "ferry-reconcile", maxReconnects: 1000 });
+    this.targetReader ??= await connectRedis(opts.target, { name: "ferry-reconcile", longLived: true });
     const batches = keysGoneFromSource({
       source: this.reader!,
       target: this.targetReader,

@@ -1,16 +1,7 @@
 /** Seeded PRNG (mulberry32): the same seed fills the same dataset on every run and machine. */
-export type Rng = () => number;
+import type { Rng } from "../../test/helpers/random.ts";
 
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seeded, type Rng } from "../../test/helpers/random.ts";
 
 export function intBetween(rng: Rng, min: number, max: number): number {
   return min + Math.floor(rng() * (max - min + 1));

@@ -9,7 +9,8 @@ import { parseRedisUrl, redactUrl } from "../../core/connect/url.ts";
 import { SYNC_DEFAULTS, type SyncConfig } from "../../core/jobs/syncConfig.ts";
 import { SyncJob, type SyncStatus } from "../../core/jobs/syncJob.ts";
 import { createLogger } from "../../core/observability/logger.ts";
-import { type Difference, dumpValue } from "../helpers/compare.ts";
+import { allKeys, type Difference, keyDifference } from "../helpers/compare.ts";
+import { mulberry32 } from "../helpers/random.ts";
 
 export function syncConfig(source: string, target: string, extra: Partial<SyncConfig> = {}): SyncConfig {
   const endpoint = (url: string) => {
@@ -118,15 +119,8 @@ async function keysOf(side: Side, ignore: string): Promise<Map<string, { key: Bu
   const clients = side.kind === "standalone" ? [side.client] : await masterClients(side.seed);
   if (side.kind === "standalone") await side.client.select(side.db ?? 0);
   const out = new Map<string, { key: Buffer; client: Redis }>();
-  for (const client of clients) {
-    let cursor = "0";
-    do {
-      const [next, batch] = await client.scanBuffer(cursor, "COUNT", 1000);
-      cursor = String(next);
-      for (const key of batch)
-        if (!key.toString("latin1").startsWith(ignore)) out.set(key.toString("base64"), { key, client });
-    } while (cursor !== "0");
-  }
+  for (const client of clients)
+    for (const key of await allKeys(client, ignore)) out.set(key.toString("base64"), { key, client });
   return out;
 }
 
@@ -158,18 +152,8 @@ export async function compareSides(
         continue;
       }
       targetKeys.delete(id);
-      const [a, b] = await Promise.all([dumpValue(client, key), dumpValue(other.client, key)]);
-      if (a.type !== b.type) diffs.push({ db, key: name, reason: `type ${a.type} != ${b.type}` });
-      else if (a.value !== b.value)
-        diffs.push({
-          db,
-          key: name,
-          reason: `value differs: ${a.value.slice(0, 200)} != ${b.value.slice(0, 200)}`,
-        });
-      else if ((a.pttl < 0 || b.pttl < 0) && a.pttl !== b.pttl)
-        diffs.push({ db, key: name, reason: `ttl ${a.pttl} != ${b.pttl}` });
-      else if (a.pttl >= 0 && Math.abs(a.pttl - b.pttl) > tolerance)
-        diffs.push({ db, key: name, reason: `ttl ${a.pttl} vs ${b.pttl}` });
+      const reason = await keyDifference(client, other.client, key, tolerance);
+      if (reason) diffs.push({ db, key: name, reason });
     }
     close(source, sourceKeys);
   }
@@ -177,17 +161,6 @@ export async function compareSides(
     diffs.push({ db: 0, key: key.toString("latin1"), reason: "extra on target" });
   close(target, targetKeys);
   return diffs;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -19,7 +19,8 @@ export interface Difference {
   reason: string;
 }
 
-async function allKeys(client: Redis, ignorePrefix: string): Promise<Buffer[]> {
+/** Every key of the client's current db, except those starting with `ignorePrefix`. */
+export async function allKeys(client: Redis, ignorePrefix: string): Promise<Buffer[]> {
   const keys: Buffer[] = [];
   let cursor = "0";
   do {
@@ -81,6 +82,21 @@ async function streamIds(client: Redis, key: Buffer): Promise<unknown> {
   return pick;
 }
 
+/** How `key` differs between two servers (type, value, TTL beyond `toleranceMs`), or null. */
+export async function keyDifference(
+  source: Redis,
+  target: Redis,
+  key: Buffer,
+  toleranceMs: number,
+): Promise<string | null> {
+  const [a, b] = await Promise.all([dumpValue(source, key), dumpValue(target, key)]);
+  if (a.type !== b.type) return `type ${a.type} != ${b.type}`;
+  if (a.value !== b.value) return `value differs: ${a.value.slice(0, 200)} != ${b.value.slice(0, 200)}`;
+  if ((a.pttl < 0 || b.pttl < 0) && a.pttl !== b.pttl) return `ttl ${a.pttl} != ${b.pttl}`;
+  if (a.pttl >= 0 && Math.abs(a.pttl - b.pttl) > toleranceMs) return `ttl ${a.pttl} vs ${b.pttl}`;
+  return null;
+}
+
 export async function compareServers(
   source: Redis,
   target: Redis,
@@ -103,18 +119,8 @@ export async function compareServers(
         if ((await source.exists(key)) === 1) diffs.push({ db, key: name, reason: "missing on target" });
         continue;
       }
-      const [a, b] = await Promise.all([dumpValue(source, key), dumpValue(target, key)]);
-      if (a.type !== b.type) diffs.push({ db, key: name, reason: `type ${a.type} != ${b.type}` });
-      else if (a.value !== b.value)
-        diffs.push({
-          db,
-          key: name,
-          reason: `value differs: ${a.value.slice(0, 200)} != ${b.value.slice(0, 200)}`,
-        });
-      else if ((a.pttl < 0 || b.pttl < 0) && a.pttl !== b.pttl)
-        diffs.push({ db, key: name, reason: `ttl ${a.pttl} != ${b.pttl}` });
-      else if (a.pttl >= 0 && Math.abs(a.pttl - b.pttl) > tolerance)
-        diffs.push({ db, key: name, reason: `ttl ${a.pttl} vs ${b.pttl}` });
+      const reason = await keyDifference(source, target, key, tolerance);
+      if (reason) diffs.push({ db, key: name, reason });
     }
     for (const extra of targetKeys)
       diffs.push({ db, key: Buffer.from(extra, "base64").toString("latin1"), reason: "extra on target" });

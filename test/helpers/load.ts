@@ -4,6 +4,7 @@
  * MULTI/EXEC blocks and writes to another db.
  */
 import { Redis } from "ioredis";
+import { mulberry32 } from "./random.ts";
 
 export interface LoadOptions {
   url: string;
@@ -21,17 +22,6 @@ export interface LoadOptions {
 export interface LoadHandle {
   /** Stop the load; resolves with the number of commands sent. */
   stop(): Promise<number>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Pipeline = ReturnType<Redis["pipeline"]>;

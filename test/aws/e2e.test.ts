@@ -5,67 +5,48 @@
  * resume by +CONTINUE from the offset in DynamoDB, and a SIGTERM that must flush before exiting.
  */
 import { randomBytes } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoJobStore, DynamoOffsetStore } from "../../core/adapters/dynamodb/index.ts";
+import type { DynamoJobStore, DynamoOffsetStore } from "../../core/adapters/dynamodb/index.ts";
 import type { JobSpec } from "../../core/jobs/spec.ts";
 import type { StoredStatus } from "../../core/jobs/view.ts";
-import { AwsSecretResolver } from "../../functions/aws/secrets.ts";
-import { createTargetWriters, type TargetWriters } from "../../functions/aws/targetWriters.ts";
-import { createWriterHandler, type WriterHandler } from "../../functions/writer.ts";
-import { compareServers } from "../helpers/compare.ts";
-import {
-  createFerryTables,
-  createFifoQueue,
-  type Emulator,
-  startDynamo,
-  startSqs,
-} from "../helpers/emulators.ts";
+import type { WriterHandler } from "../../functions/writer.ts";
+import type { Emulator } from "../helpers/emulators.ts";
 import { fillDataset, startLoad } from "../helpers/load.ts";
-import { type RedisProc, sleep, startRedis, waitFor } from "../helpers/redis.ts";
+import { type RedisProc, sleep, waitFor } from "../helpers/redis.ts";
 import {
+  type AwsWorld,
   infoNumber,
   type Poller,
   type ReplicatorProcess,
   replicaAckOffset,
   spawnReplicator,
+  startAwsWorld,
   startPoller,
 } from "./e2eHarness.ts";
 
 const JOB = `job-${randomBytes(8).toString("hex")}`;
 const SHARD = "standalone";
 
+let world: AwsWorld;
 let source: RedisProc;
-let target: RedisProc;
 let src: Redis;
 let dst: Redis;
-let dynamo: Emulator<DynamoDBClient>;
 let sqs: Emulator<SQSClient>;
 let queueUrl: string;
 let jobs: DynamoJobStore<JobSpec, StoredStatus>;
 let offsets: DynamoOffsetStore;
-let writers: TargetWriters;
 let handler: WriterHandler;
 let poller: Poller | null = null;
 let replicator: ReplicatorProcess | null = null;
 let replicatorEnv: Record<string, string>;
 
-const identical = async () => (await compareServers(src, dst, { dbs: [0, 1] })).length === 0;
+const identical = () => world.identical();
 
 beforeAll(async () => {
-  // A backlog far larger than what the test writes: the restart must be able to +CONTINUE even
-  // when the writer lags behind what the killed replicator had read.
-  source = await startRedis({ config: { "repl-backlog-size": "64mb" } });
-  target = await startRedis();
-  src = source.client();
-  dst = target.client();
-  [dynamo, sqs] = await Promise.all([startDynamo(), startSqs()]);
-  const tables = await createFerryTables(dynamo.client);
-  queueUrl = await createFifoQueue(sqs.client, 30);
-  jobs = new DynamoJobStore<JobSpec, StoredStatus>({ client: dynamo.client, tableName: tables.jobs });
-  offsets = new DynamoOffsetStore({ client: dynamo.client, tableName: tables.offsets });
+  world = await startAwsWorld();
+  ({ source, src, dst, sqs, queueUrl, jobs, offsets, handler } = world);
   const now = new Date().toISOString();
   await jobs.create({
     id: JOB,
@@ -78,21 +59,7 @@ beforeAll(async () => {
     updatedAt: now,
     labels: {},
   });
-  writers = createTargetWriters({
-    jobs,
-    secrets: new AwsSecretResolver({ env: { FERRY_E2E_TARGET: target.url } }),
-  });
-  handler = createWriterHandler({ offsets, writers, log: () => {} });
-  replicatorEnv = {
-    FERRY_JOB_ID: JOB,
-    FERRY_JOBS_TABLE: tables.jobs,
-    FERRY_OFFSETS_TABLE: tables.offsets,
-    FERRY_QUEUE_URL: queueUrl,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    FERRY_E2E_TARGET: target.url,
-    FERRY_HEARTBEAT_MS: "300",
-  };
+  replicatorEnv = { ...world.replicatorEnv, FERRY_JOB_ID: JOB };
 }, 30_000);
 
 afterAll(async () => {
@@ -101,10 +68,7 @@ afterAll(async () => {
     await replicator.exited;
   }
   await poller?.stop();
-  await writers?.closeAll();
-  src?.disconnect();
-  dst?.disconnect();
-  await Promise.all([source?.stop(), target?.stop(), dynamo?.stop(), sqs?.stop()]);
+  await world?.stop();
 });
 
 describe("AWS shape end to end (replicator process → SQS → writer Lambda → target)", () => {

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -14,7 +15,22 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import type { WriterHandler } from "../../functions/writer.ts";
+import type { Redis } from "ioredis";
+import { DynamoJobStore, DynamoOffsetStore } from "../../core/adapters/dynamodb/index.ts";
+import type { JobSpec } from "../../core/jobs/spec.ts";
+import type { StoredStatus } from "../../core/jobs/view.ts";
+import { AwsSecretResolver } from "../../functions/aws/secrets.ts";
+import { createTargetWriters, type TargetWriters } from "../../functions/aws/targetWriters.ts";
+import { createWriterHandler, type WriterHandler } from "../../functions/writer.ts";
+import { compareServers } from "../helpers/compare.ts";
+import {
+  createFerryTables,
+  createFifoQueue,
+  type Emulator,
+  startDynamo,
+  startSqs,
+} from "../helpers/emulators.ts";
+import { type RedisProc, startRedis } from "../helpers/redis.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -137,4 +153,77 @@ export function infoNumber(info: string, field: string): number {
 export function replicaAckOffset(info: string): number | null {
   const match = /^slave0:.*offset=(\d+)/m.exec(info);
   return match ? Number(match[1]) : null;
+}
+
+/**
+ * Everything an AWS-shape test runs against: source and target redis-servers, dynalite with the
+ * ferry tables, a FIFO queue in local-aws-sqs, the writer Lambda's handler, and the environment a
+ * replicator process needs to find them. The target URL is resolved as a secret (FERRY_E2E_TARGET):
+ * job records hold only the variable's name.
+ */
+export interface AwsWorld {
+  source: RedisProc;
+  target: RedisProc;
+  src: Redis;
+  dst: Redis;
+  dynamo: Emulator<DynamoDBClient>;
+  sqs: Emulator<SQSClient>;
+  queueUrl: string;
+  jobs: DynamoJobStore<JobSpec, StoredStatus>;
+  offsets: DynamoOffsetStore;
+  secrets: AwsSecretResolver;
+  writers: TargetWriters;
+  handler: WriterHandler;
+  /** Environment of a replicator process (functions/replicator.ts) in this world, minus the job. */
+  replicatorEnv: Record<string, string>;
+  /** Source and target hold the same keys, values and TTLs in db 0 and 1. */
+  identical(): Promise<boolean>;
+  /** Closes the writers and clients, stops every server and emulator. */
+  stop(): Promise<void>;
+}
+
+export async function startAwsWorld(): Promise<AwsWorld> {
+  // A backlog far larger than what the tests write: a restart must be able to +CONTINUE even
+  // when the writer lags behind what a stopped replicator had read.
+  const source = await startRedis({ config: { "repl-backlog-size": "64mb" } });
+  const target = await startRedis();
+  const src = source.client();
+  const dst = target.client();
+  const [dynamo, sqs] = await Promise.all([startDynamo(), startSqs()]);
+  const tables = await createFerryTables(dynamo.client);
+  const queueUrl = await createFifoQueue(sqs.client, 30);
+  const jobs = new DynamoJobStore<JobSpec, StoredStatus>({ client: dynamo.client, tableName: tables.jobs });
+  const offsets = new DynamoOffsetStore({ client: dynamo.client, tableName: tables.offsets });
+  const secrets = new AwsSecretResolver({ env: { FERRY_E2E_TARGET: target.url } });
+  const writers = createTargetWriters({ jobs, secrets });
+  return {
+    source,
+    target,
+    src,
+    dst,
+    dynamo,
+    sqs,
+    queueUrl,
+    jobs,
+    offsets,
+    secrets,
+    writers,
+    handler: createWriterHandler({ offsets, writers, log: () => {} }),
+    replicatorEnv: {
+      FERRY_JOBS_TABLE: tables.jobs,
+      FERRY_OFFSETS_TABLE: tables.offsets,
+      FERRY_QUEUE_URL: queueUrl,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      FERRY_E2E_TARGET: target.url,
+      FERRY_HEARTBEAT_MS: "300",
+    },
+    identical: async () => (await compareServers(src, dst, { dbs: [0, 1] })).length === 0,
+    async stop() {
+      await writers.closeAll();
+      src.disconnect();
+      dst.disconnect();
+      await Promise.all([source.stop(), target.stop(), dynamo.stop(), sqs.stop()]);
+    },
+  };
 }

@@ -8,36 +8,24 @@
  * records the commands it is sent (request shapes only; ECS itself is not exercised).
  */
 import { randomBytes } from "node:crypto";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ECSClient } from "@aws-sdk/client-ecs";
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoJobStore, DynamoOffsetStore } from "../../core/adapters/dynamodb/index.ts";
+import type { DynamoOffsetStore } from "../../core/adapters/dynamodb/index.ts";
 import type { ReplicatorTask, ReplicatorTasks } from "../../core/jobs/controlPlaneRunner.ts";
 import { JobService } from "../../core/jobs/service.ts";
-import { type JobSpec, JobSpecSchema } from "../../core/jobs/spec.ts";
-import type { StoredStatus } from "../../core/jobs/view.ts";
+import { JobSpecSchema } from "../../core/jobs/spec.ts";
 import { createAwsRunner } from "../../functions/aws/controlPlane.ts";
 import { EcsReplicatorTasks, linkedTaskResource } from "../../functions/aws/ecsTasks.ts";
-import { AwsSecretResolver } from "../../functions/aws/secrets.ts";
-import { createTargetWriters, type TargetWriters } from "../../functions/aws/targetWriters.ts";
-import { createWriterHandler } from "../../functions/writer.ts";
-import { compareServers } from "../helpers/compare.ts";
-import {
-  createFerryTables,
-  createFifoQueue,
-  type Emulator,
-  startDynamo,
-  startSqs,
-} from "../helpers/emulators.ts";
 import { startLoad } from "../helpers/load.ts";
-import { type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
+import { type RedisProc, waitFor } from "../helpers/redis.ts";
 import {
+  type AwsWorld,
   infoNumber,
   type Poller,
   type ReplicatorProcess,
   spawnReplicator,
+  startAwsWorld,
   startPoller,
 } from "./e2eHarness.ts";
 
@@ -68,40 +56,21 @@ class LocalTasks implements ReplicatorTasks {
   }
 }
 
+let world: AwsWorld;
 let source: RedisProc;
-let target: RedisProc;
 let src: Redis;
 let dst: Redis;
-let dynamo: Emulator<DynamoDBClient>;
-let sqs: Emulator<SQSClient>;
-let writers: TargetWriters;
 let poller: Poller;
 let tasks: LocalTasks;
 let service: JobService;
 let offsets: DynamoOffsetStore;
 
 beforeAll(async () => {
-  source = await startRedis({ config: { "repl-backlog-size": "64mb" } });
-  target = await startRedis();
-  src = source.client();
-  dst = target.client();
-  [dynamo, sqs] = await Promise.all([startDynamo(), startSqs()]);
-  const tables = await createFerryTables(dynamo.client);
-  const queueUrl = await createFifoQueue(sqs.client, 30);
-  const store = new DynamoJobStore<JobSpec, StoredStatus>({ client: dynamo.client, tableName: tables.jobs });
-  offsets = new DynamoOffsetStore({ client: dynamo.client, tableName: tables.offsets });
-  const secrets = new AwsSecretResolver({ env: { FERRY_E2E_TARGET: target.url } });
-  writers = createTargetWriters({ jobs: store, secrets });
-  poller = startPoller(sqs.client, queueUrl, createWriterHandler({ offsets, writers, log: () => {} }));
-  tasks = new LocalTasks({
-    FERRY_JOBS_TABLE: tables.jobs,
-    FERRY_OFFSETS_TABLE: tables.offsets,
-    FERRY_QUEUE_URL: queueUrl,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    FERRY_E2E_TARGET: target.url,
-    FERRY_HEARTBEAT_MS: "300",
-  });
+  world = await startAwsWorld();
+  ({ source, src, dst, offsets } = world);
+  poller = startPoller(world.sqs.client, world.queueUrl, world.handler);
+  tasks = new LocalTasks(world.replicatorEnv);
+  const { jobs: store, secrets } = world;
   const runner = createAwsRunner({ store, offsets, secrets, tasks, pollMs: 200 });
   service = new JobService({ store, runner });
 }, 30_000);
@@ -112,13 +81,10 @@ afterAll(async () => {
     await proc.exited;
   }
   await poller?.stop();
-  await writers?.closeAll();
-  src?.disconnect();
-  dst?.disconnect();
-  await Promise.all([source?.stop(), target?.stop(), dynamo?.stop(), sqs?.stop()]);
+  await world?.stop();
 });
 
-const identical = async () => (await compareServers(src, dst, { dbs: [0, 1] })).length === 0;
+const identical = () => world.identical();
 
 describe("ControlPlaneRunner with replicator processes as tasks", () => {
   it("create → streaming, pause stops the task, resume continues by PSYNC, cutover stops it, delete cleans up", async () => {

@@ -46,12 +46,5 @@ export function totals(shards: readonly Shard[], keysDone = 0): Totals {
   return t;
 }
 
-export const STATES = [
-  "pending",
-  "snapshot",
-  "streaming",
-  "paused",
-  "stopping",
-  "completed",
-  "failed",
-] as const satisfies readonly JobView["state"][];
+/** The job states, in lifecycle order (the filter of the job list). */
+export { JOB_STATES as STATES } from "../../../core/jobs/stateMachine.ts";

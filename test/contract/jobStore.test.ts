@@ -1,33 +1,22 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../core/adapters/dynamodb/jobStore.ts";
 import { FileJobStore } from "../../core/adapters/file/jobStore.ts";
 import { MemoryJobStore } from "../../core/adapters/memory/jobStore.ts";
 import { FatalError } from "../../core/errors.ts";
-import { createFerryTables, type Emulator, startDynamo } from "../helpers/emulators.ts";
 import { job, runJobStoreContract } from "./jobStore.contract.ts";
+import { useStoreFixtures } from "./stores.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ferry-jobs-"));
-let dynamo: Emulator<DynamoDBClient>;
-let storeSeq = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const stores = useStoreFixtures("ferry-jobs-");
+const { dir } = stores;
 
 runJobStoreContract("memory", () => new MemoryJobStore());
-runJobStoreContract("file", () => new FileJobStore(join(dir, `store-${++storeSeq}`)));
+runJobStoreContract("file", () => new FileJobStore(stores.freshDir()));
 runJobStoreContract("dynamodb (dynalite)", async () => {
-  const tables = await createFerryTables(dynamo.client);
-  return new DynamoJobStore({ client: dynamo.client, tableName: tables.jobs });
+  const tables = await stores.freshTables();
+  return new DynamoJobStore({ client: stores.dynamo(), tableName: tables.jobs });
 });
 
 describe("FileJobStore", () => {
@@ -52,15 +41,15 @@ describe("FileJobStore", () => {
 
 describe("DynamoJobStore", () => {
   it("sets the TTL attribute only once a job is finished", async () => {
-    const tables = await createFerryTables(dynamo.client);
+    const tables = await stores.freshTables();
     const store = new DynamoJobStore({
-      client: dynamo.client,
+      client: stores.dynamo(),
       tableName: tables.jobs,
       finishedTtlSeconds: 3600,
     });
     await store.create(job("ttl"));
     const read = async () =>
-      (await dynamo.client.send(new GetItemCommand({ TableName: tables.jobs, Key: { id: { S: "ttl" } } })))
+      (await stores.dynamo().send(new GetItemCommand({ TableName: tables.jobs, Key: { id: { S: "ttl" } } })))
         .Item;
     expect((await read())?.["expiresAt"]).toBeUndefined();
     await store.update(job("ttl", "completed"), 1);
@@ -70,7 +59,7 @@ describe("DynamoJobStore", () => {
   });
 
   it("a missing table is a FatalError that says to deploy", async () => {
-    const store = new DynamoJobStore({ client: dynamo.client, tableName: "no-such-table" });
+    const store = new DynamoJobStore({ client: stores.dynamo(), tableName: "no-such-table" });
     await expect(store.get("x")).rejects.toBeInstanceOf(FatalError);
     await expect(store.get("x")).rejects.toThrow(/table not found/);
   });

@@ -1,31 +1,19 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DynamoOffsetStore } from "../../core/adapters/dynamodb/offsetStore.ts";
 import { FileOffsetStore } from "../../core/adapters/file/offsetStore.ts";
 import { MemoryOffsetStore } from "../../core/adapters/memory/offsetStore.ts";
-import { createFerryTables, type Emulator, startDynamo } from "../helpers/emulators.ts";
 import { runOffsetStoreContract } from "./offsetStore.contract.ts";
+import { useStoreFixtures } from "./stores.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ferry-offsets-"));
-let dynamo: Emulator<DynamoDBClient>;
-let storeSeq = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const stores = useStoreFixtures("ferry-offsets-");
+const { dir } = stores;
 
 runOffsetStoreContract("memory", () => new MemoryOffsetStore());
-runOffsetStoreContract("file", () => new FileOffsetStore(join(dir, `store-${++storeSeq}`)));
+runOffsetStoreContract("file", () => new FileOffsetStore(stores.freshDir()));
 runOffsetStoreContract("dynamodb (dynalite)", async () => {
-  const tables = await createFerryTables(dynamo.client);
-  return new DynamoOffsetStore({ client: dynamo.client, tableName: tables.offsets });
+  const tables = await stores.freshTables();
+  return new DynamoOffsetStore({ client: stores.dynamo(), tableName: tables.offsets });
 });
 
 describe("FileOffsetStore persistence", () => {

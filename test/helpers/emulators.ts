@@ -32,13 +32,20 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-export async function startDynamo(): Promise<Emulator<DynamoDBClient>> {
-  // createTableMs 0: tables are ACTIVE at once instead of after dynalite's default 500 ms.
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** An emulator listening on a free loopback port, with a client pointed at it (closed by stop()). */
+async function serve<C extends { destroy(): void }>(
+  listen: (port: number) => Promise<Server>,
+  connect: (config: {
+    endpoint: string;
+    region: string;
+    credentials: typeof CREDENTIALS;
+    maxAttempts: number;
+  }) => C,
+): Promise<Emulator<C>> {
   const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+  const server = await listen(port);
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+  const client = connect({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
   return {
     endpoint,
     client,
@@ -47,6 +54,18 @@ export async function startDynamo(): Promise<Emulator<DynamoDBClient>> {
       await close(server);
     },
   };
+}
+
+export function startDynamo(): Promise<Emulator<DynamoDBClient>> {
+  return serve(
+    async (port) => {
+      // createTableMs 0: tables are ACTIVE at once instead of after dynalite's default 500 ms.
+      const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+      await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+      return server;
+    },
+    (config) => new DynamoDBClient(config),
+  );
 }
 
 let tableSeq = 0;
@@ -59,24 +78,17 @@ export async function createFerryTables(client: DynamoDBClient): Promise<{ offse
   return names;
 }
 
-export async function startSqs(): Promise<Emulator<SQSClient>> {
-  const port = await freePort();
-  const server = await createSqsServer({
-    port,
-    hostname: "127.0.0.1",
-    // Tests create queues with unique names; AWS's 60 s delete-then-recreate rule only slows them.
-    emulateQueueCreationLifecycle: false,
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
-  return {
-    endpoint,
-    client,
-    async stop() {
-      client.destroy();
-      await close(server);
-    },
-  };
+export function startSqs(): Promise<Emulator<SQSClient>> {
+  return serve(
+    (port) =>
+      createSqsServer({
+        port,
+        hostname: "127.0.0.1",
+        // Tests create queues with unique names; AWS's 60 s delete-then-recreate rule only slows them.
+        emulateQueueCreationLifecycle: false,
+      }),
+    (config) => new SQSClient(config),
+  );
 }
 
 let queueSeq = 0;

@@ -103,8 +103,8 @@ export function register(program: Command): void {
     )
     .option(
       "--queue-size <size>",
-      "memory bound of the queue between source and target (backpressure beyond)",
-      "64mb",
+      "bound of the queue between source and target, in encoded bytes (backpressure beyond)",
+      "8mb",
     )
     .option(
       "--batch-commands <n>",

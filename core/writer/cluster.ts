@@ -23,6 +23,7 @@ import { applyPart, type MarkerCache, type PartResult, slotMarkerKey, stateAt } 
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
 import { NodePool, onSlot, type RouteOptions, type RouteStats, withAsking } from "./clusterRoute.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
+import { snapshotEndBatch } from "./snapshotEnd.ts";
 import { followsMarker } from "./transaction.ts";
 import type { ApplyResult, MarkerState, TargetWriter } from "./types.ts";
 
@@ -171,18 +172,7 @@ export class ClusterWriter implements TargetWriter {
     offset: number,
     db = 0,
   ): Promise<MarkerState> {
-    const batch: Batch = {
-      job,
-      shard,
-      replid,
-      kind: "stream",
-      first: offset,
-      last: offset,
-      commands: [],
-      bytes: 0,
-      endDb: db,
-    };
-    return (await this.apply(batch)).marker;
+    return (await this.apply(snapshotEndBatch(job, shard, replid, offset, db))).marker;
   }
 
   async readMarker(job: string, shard: string): Promise<MarkerState | null> {

@@ -21,6 +21,7 @@ import type { RedisEndpoint } from "../replication/types.ts";
 import { TargetEmptiness } from "./emptiness.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, markerKey } from "./marker.ts";
 import { analyze, type Outcome, type Settled } from "./replies.ts";
+import { snapshotEndBatch } from "./snapshotEnd.ts";
 import { classifyTargetError } from "./targetErrors.ts";
 import { type BatchPlan, type ExecLimits, planBatch, type WireTx, wireTransaction } from "./transaction.ts";
 import { TxConnection } from "./txConnection.ts";
@@ -155,18 +156,7 @@ export class StandaloneWriter implements TargetWriter {
     offset: number,
     db = 0,
   ): Promise<MarkerState> {
-    const result = await this.apply({
-      job,
-      shard,
-      replid,
-      kind: "stream",
-      first: offset,
-      last: offset,
-      commands: [],
-      bytes: 0,
-      endDb: db,
-    });
-    return result.marker;
+    return (await this.apply(snapshotEndBatch(job, shard, replid, offset, db))).marker;
   }
 
   async removeMarkers(job: string): Promise<number> {

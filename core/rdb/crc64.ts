@@ -15,6 +15,17 @@ const POLY_REFLECTED_LO = 0xac4bc9b5;
 // make the loop ~5× slower; XOR does not care about the sign.
 const TABLE_LO: Int32Array[] = [];
 const TABLE_HI: Int32Array[] = [];
+/** The eight slicing tables of one half (filled by buildTables). */
+type EightTables = [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
 
 function buildTables(): void {
   const lo0 = new Int32Array(256);
@@ -68,26 +79,8 @@ export class Crc64 {
     let lo = this.lo;
     let hi = this.hi;
     let i = from;
-    const [t0l, t1l, t2l, t3l, t4l, t5l, t6l, t7l] = TABLE_LO as [
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-    ];
-    const [t0h, t1h, t2h, t3h, t4h, t5h, t6h, t7h] = TABLE_HI as [
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-      Int32Array,
-    ];
+    const [t0l, t1l, t2l, t3l, t4l, t5l, t6l, t7l] = TABLE_LO as EightTables;
+    const [t0h, t1h, t2h, t3h, t4h, t5h, t6h, t7h] = TABLE_HI as EightTables;
     const end8 = to - ((to - i) & 7);
     while (i < end8) {
       const a = lo ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));

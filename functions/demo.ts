@@ -86,9 +86,12 @@ async function fill(client: Redis, keys: number): Promise<void> {
   }
 }
 
-function run(args: string[]): number {
+/** Runs `ferry <args>` and resolves with its exit code. Not spawnSync: the write load must keep running. */
+function run(args: string[]): Promise<number> {
   process.stdout.write(`\n$ ferry ${args.join(" ")}\n`);
-  return spawnSync(process.execPath, [ferry, ...args], { stdio: "inherit" }).status ?? 1;
+  const child = spawn(process.execPath, [ferry, ...args], { stdio: "inherit" });
+  children.push(child);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
 }
 
 if (spawnSync("redis-server", ["--version"]).status !== 0) {
@@ -111,31 +114,15 @@ const load = (async () => {
     await source.client.pipeline().incr("demo:counter").lpush("demo:recent", String(n)).exec();
   }
 })();
-const syncStatus = run([
-  "sync",
-  "--source",
-  source.url,
-  "--target",
-  target.url,
-  "--until-synced",
-  "--job",
-  "demo",
-]);
+/** `ferry sync` of the demo job until the target has caught up. */
+const syncUntilCaughtUp = (...extra: string[]): Promise<number> =>
+  run(["sync", "--source", source.url, "--target", target.url, "--until-synced", "--job", "demo", ...extra]);
+const syncStatus = await syncUntilCaughtUp();
 writing = false;
 await load;
 // The writes after the snapshot are already streamed; one more short run catches the last ones.
-const tail = run([
-  "sync",
-  "--source",
-  source.url,
-  "--target",
-  target.url,
-  "--until-synced",
-  "--job",
-  "demo",
-  "--cleanup",
-]);
-const verify = run(["verify", "--source", source.url, "--target", target.url]);
+const tail = await syncUntilCaughtUp("--cleanup");
+const verify = await run(["verify", "--source", source.url, "--target", target.url]);
 source.client.disconnect();
 target.client.disconnect();
 process.stdout.write(

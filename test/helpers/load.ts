@@ -17,6 +17,11 @@ export interface LoadOptions {
   otherDb?: number;
   /** Include FLUSHDB now and then (only in tests that keep FLUSH commands). */
   flushdb?: boolean;
+  /**
+   * Pause between rounds (default: none, as fast as possible). A round that fails (the source is
+   * down in restart tests) is then not counted instead of ending the load.
+   */
+  everyMs?: number;
 }
 
 export interface LoadHandle {
@@ -77,13 +82,20 @@ export function startLoad(opts: LoadOptions): LoadHandle {
   const perRound = opts.pipeline ?? 50;
   let running = true;
   let sent = 0;
+  const paced = opts.everyMs !== undefined;
   const loop = (async () => {
     while (running) {
       const p = client.pipeline();
       addRandomWrites(p, rnd, keys, opts, perRound);
-      await p.exec();
-      sent += perRound;
-      await new Promise((r) => setImmediate(r));
+      if (!paced) {
+        await p.exec();
+        sent += perRound;
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      // A source that is down fails the round; the writes are simply not made.
+      if (await p.exec().catch(() => null)) sent += perRound;
+      await new Promise((r) => setTimeout(r, opts.everyMs));
     }
   })();
   return {

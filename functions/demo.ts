@@ -130,4 +130,6 @@ process.stdout.write(
     ? "\ndemo done: the target equals the source (the second run resumed from the markers, no new snapshot).\n"
     : "\ndemo failed: see the messages above.\n",
 );
-process.exitCode = syncStatus || tail || verify;
+// exit() rather than exitCode: the redis-server children would keep the event loop alive forever;
+// the exit handler stops them and removes the temp dir.
+process.exit(syncStatus || tail || verify);

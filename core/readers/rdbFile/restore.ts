@@ -6,32 +6,21 @@
  */
 import { randomBytes } from "node:crypto";
 import { FatalError } from "../../errors.ts";
-import type { Filter } from "../../filters/filter.ts";
-import type { SyncConfig } from "../../jobs/syncConfig.ts";
 import type { Command, ShardProgress } from "../../model.ts";
-import type { Logger } from "../../observability/logger.ts";
-import type { FerryMetrics } from "../../observability/metrics.ts";
 import { Batcher } from "../../pipeline/batcher.ts";
 import { createRdbParser } from "../../rdb/parser.ts";
 import type { RdbEvent } from "../../rdb/types.ts";
-import type { TargetInfo } from "../../snapshot/target.ts";
 import { type SnapshotCounters, SnapshotTranslator } from "../../snapshot/translator.ts";
-import type { TargetWriter } from "../../writer/types.ts";
 import { exportFilterMetrics } from "../filterMetrics.ts";
 import { startReaderPipeline } from "../pipeline.ts";
-import type { ReaderStatus, SourceReader } from "../types.ts";
+import type { ReaderContext, ReaderStatus, SourceReader } from "../types.ts";
 import { type OpenRdbOptions, openRdbInput } from "./input.ts";
 
 export const RDB_SHARD = "rdb";
 
-export interface RdbRestoreOptions {
+export interface RdbRestoreOptions
+  extends Pick<ReaderContext, "config" | "log" | "metrics" | "writer" | "filter" | "target"> {
   location: string;
-  config: SyncConfig;
-  log: Logger;
-  metrics: FerryMetrics;
-  writer: TargetWriter;
-  filter: Filter;
-  target: TargetInfo;
   /** A cluster target has db 0 only: a key of another db without a --db-map is refused. */
   targetIsCluster: boolean;
   input?: OpenRdbOptions;

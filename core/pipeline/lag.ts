@@ -8,17 +8,15 @@
  * and always towards reporting more lag, never less).
  */
 import type { Redis } from "ioredis";
+import type { ShardProgress } from "../model.ts";
 import type { Clock } from "../ports.ts";
 import { systemClock } from "../ports.ts";
 
-export interface LagSnapshot {
-  receivedOffset: number;
-  appliedOffset: number;
-  sourceOffset: number;
-  lagBytes: number;
-  lagSeconds: number;
-  opsPerSecond: number;
-}
+/** The lag fields of a shard's progress. */
+export type LagSnapshot = Pick<
+  ShardProgress,
+  "receivedOffset" | "appliedOffset" | "sourceOffset" | "lagBytes" | "lagSeconds" | "opsPerSecond"
+>;
 
 export interface LagTrackerOptions {
   clock?: Clock;

@@ -5,22 +5,26 @@ import { type Command, Option } from "commander";
 import { printableKey } from "../../core/check/bigkeys.ts";
 import { BadInputError } from "../../core/errors.ts";
 import { runVerify } from "../../core/verify/run.ts";
-import { DEFAULT_VERIFY_OPTIONS, type VerifyReport } from "../../core/verify/types.ts";
+import { DEFAULT_VERIFY_OPTIONS, type VerifyOptions, type VerifyReport } from "../../core/verify/types.ts";
 import { addEndpointOptions, type EndpointCliOptions, endpointFromCli, positiveNumber } from "./check.ts";
 
-interface VerifyCliOptions extends EndpointCliOptions {
+interface VerifyCliOptions
+  extends EndpointCliOptions,
+    Pick<
+      VerifyOptions,
+      | "mode"
+      | "sample"
+      | "dbMap"
+      | "markerPrefix"
+      | "ttlToleranceMs"
+      | "recheckDelayMs"
+      | "rechecks"
+      | "maxReport"
+      | "extra"
+    > {
   source: string;
   target: string;
-  mode: "full" | "fast";
-  sample: number;
-  dbMap?: Map<number, number>;
   filterPrefix?: Buffer[];
-  markerPrefix: string;
-  ttlToleranceMs: number;
-  recheckDelayMs: number;
-  rechecks: number;
-  maxReport: number;
-  extra: boolean;
   json?: boolean;
   progress: boolean;
 }

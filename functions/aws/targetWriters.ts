@@ -1,7 +1,7 @@
 /**
  * One TargetWriter per job, created on first use and kept for the life of the Lambda container, so
- * the target connection is reused across invocations instead of reconnecting per message. Both
- * writers open their connections long-lived (connectRedis `longLived`, core/connect/longLived.ts):
+ * the target connection is reused across invocations instead of reconnecting per message. The
+ * writers open their ioredis connections long-lived (connectRedis `longLived`, core/connect/longLived.ts):
  * a target restart between two invocations is ridden out, and a command in flight when the target
  * goes away fails at once (the message is reported failed and retried) instead of running into the
  * Lambda timeout.

@@ -311,6 +311,8 @@ export class ShardSync implements ReplicaSink {
         bigKeyThreshold: Math.min(this.deps.config.bigKeyThreshold, cap ?? Number.POSITIVE_INFINITY),
         ...(cap ? { chunkBytes: Math.min(cap, 1024 * 1024) } : {}),
         modules: "capture",
+        // Values bound for RESTORE come as DUMP payloads, never decoded (most of the parser's work).
+        dumps: (_magic, version) => this.translator!.acceptsDumps(version),
       },
       (event) => this.events.push(event),
     );
@@ -459,7 +461,7 @@ export class ShardSync implements ReplicaSink {
     const apply = this.deps.config.mode !== "incremental-only" || this.hadMarkerAtStart;
     const keysBefore = this.keysDone;
     for (const event of this.events.splice(0)) {
-      if (event.kind === "key" || event.kind === "key-end") this.keysDone++;
+      if (event.kind === "key" || event.kind === "key-dump" || event.kind === "key-end") this.keysDone++;
       if (!apply) continue;
       for (const command of this.translator!.translate(event)) {
         out.push({ argv: command.argv, db: command.db, offset: this.snapshotOffset, seq: ++this.seq });

@@ -9,6 +9,9 @@ export interface ParseContext {
   readonly chunkBytes: number;
   readonly captureRaw: boolean;
   readonly modules: "capture" | "fail";
+  readonly dumps: (magic: RdbMagic, version: number) => boolean;
+  /** dumps() as answered at the header. */
+  dumping: boolean;
   readonly emit: (e: RdbEvent) => void;
   magic: RdbMagic;
   version: number;

@@ -3,6 +3,8 @@ import type { ParseContext } from "./context.ts";
 import { RdbFormatError } from "./errors.ts";
 import { ByteInput, type Need } from "./input.ts";
 import { moduleNameFromId, skipModuleOpcodes } from "./module.ts";
+import { dumpPayloadOf } from "./payload.ts";
+import { skipValue } from "./skip.ts";
 import { readString, tryString } from "./strings.ts";
 import type { KeyMeta, RdbEvent, RdbMagic, RdbParserOptions } from "./types.ts";
 import { VALUE_READERS } from "./values.ts";
@@ -46,6 +48,8 @@ export class RdbParser {
       chunkBytes,
       captureRaw: options.captureRaw ?? false,
       modules: options.modules ?? "capture",
+      dumps: options.dumps ?? (() => false),
+      dumping: false,
       emit: (e) => {
         try {
           onEvent(e);
@@ -150,6 +154,7 @@ function* readHeader(ctx: ParseContext): Need<void> {
   ctx.magic = magic;
   ctx.version = version;
   ctx.types = typeTableFor(magic, version);
+  ctx.dumping = ctx.dumps(magic, version);
   ctx.emit({ kind: "header", magic, version });
 }
 
@@ -266,8 +271,20 @@ function* parseRdb(ctx: ParseContext): Need<void> {
         if (lruIdleSeconds !== undefined) meta.lruIdleSeconds = lruIdleSeconds;
         if (lfuFreq !== undefined) meta.lfuFreq = lfuFreq;
         const valueStart = inp.offset;
-        if (ctx.captureRaw) inp.mark = valueStart;
-        yield* reader(ctx, meta, valueStart);
+        if (ctx.captureRaw || ctx.dumping) inp.mark = valueStart;
+        if (ctx.dumping) {
+          if (yield* skipValue(ctx, op, valueStart)) {
+            const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version);
+            ctx.emit({ kind: "key-dump", meta, valueType: info.valueType, dump });
+          } else {
+            // Big, empty, stream or module: the decoding reader takes it from the start.
+            inp.pos = valueStart - inp.base;
+            if (!ctx.captureRaw) inp.mark = -1;
+            yield* reader(ctx, meta, valueStart);
+          }
+        } else {
+          yield* reader(ctx, meta, valueStart);
+        }
         inp.mark = -1;
         inp.key = undefined;
         expireAtMs = undefined;

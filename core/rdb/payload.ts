@@ -1,4 +1,4 @@
-import { crc64 } from "./crc64.ts";
+import { Crc64, crc64 } from "./crc64.ts";
 import { RdbFormatError } from "./errors.ts";
 
 /**
@@ -7,16 +7,28 @@ import { RdbFormatError } from "./errors.ts";
  * a payload whose version is newer than its own RDB version.
  */
 export function dumpPayload(rdbType: number, valueBytes: Buffer, rdbVersion: number): Buffer {
+  return dumpPayloadOf(rdbType, valueBytes, 0, valueBytes.length, rdbVersion);
+}
+
+/** dumpPayload of `src[from, to)`: one allocation, one copy (the parser builds it from its input). */
+export function dumpPayloadOf(
+  rdbType: number,
+  src: Buffer,
+  from: number,
+  to: number,
+  rdbVersion: number,
+): Buffer {
   if (!Number.isInteger(rdbType) || rdbType < 0 || rdbType > 255)
     throw new RangeError(`bad RDB type ${rdbType}`);
   if (!Number.isInteger(rdbVersion) || rdbVersion < 1 || rdbVersion > 0xffff)
     throw new RangeError(`bad RDB version ${rdbVersion}`);
-  const out = Buffer.allocUnsafe(1 + valueBytes.length + 10);
+  const length = to - from;
+  const out = Buffer.allocUnsafe(1 + length + 10);
   out[0] = rdbType;
-  valueBytes.copy(out, 1);
-  out.writeUInt16LE(rdbVersion, 1 + valueBytes.length);
-  const body = out.subarray(0, out.length - 8);
-  out.writeBigUInt64LE(crc64(body), out.length - 8);
+  src.copy(out, 1, from, to);
+  out.writeUInt16LE(rdbVersion, 1 + length);
+  const crcAt = out.length - 8;
+  out.writeBigUInt64LE(new Crc64().update(out, 0, crcAt).digest(), crcAt);
   return out;
 }
 

@@ -111,6 +111,13 @@ export type RdbEvent =
    * dumpPayload(rdbType, raw, rdbVersion) is a valid RESTORE payload.
    */
   | { kind: "key"; meta: KeyMeta; value: RdbValue; raw?: Buffer }
+  /**
+   * A key small enough to come whole, not decoded (only when `dumps` answered true for this RDB):
+   * `dump` is its complete DUMP payload (type byte, the value's exact bytes, this RDB's version,
+   * CRC-64), ready for RESTORE on a server that accepts that version. `valueType` comes from the
+   * type byte (for filters and counters).
+   */
+  | { kind: "key-dump"; meta: KeyMeta; valueType: RdbValueType; dump: Buffer }
   /** A key above the big-key threshold: begin → chunk… → end, elements in RDB order. */
   | { kind: "key-begin"; meta: KeyMeta; valueType: RdbValueType }
   | { kind: "key-chunk"; meta: KeyMeta; chunk: RdbChunk }
@@ -128,4 +135,11 @@ export interface RdbParserOptions {
   captureRaw?: boolean;
   /** What to do with module values (types 6/7): capture raw bytes or fail. Default "capture". */
   modules?: "capture" | "fail";
+  /**
+   * Asked once, at the header: true makes every key that would come as a whole `key` event come as
+   * `key-dump` instead (no decoded value, one allocation), except streams and module values, which
+   * still come as `key` (with `raw` when captureRaw). For a consumer that RESTOREs the source's
+   * payloads: decoding values only to send their raw bytes is most of a parser's work. Default: never.
+   */
+  dumps?: (magic: RdbMagic, version: number) => boolean;
 }

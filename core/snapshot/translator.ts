@@ -122,6 +122,8 @@ export class SnapshotTranslator {
         return this.functionLoad(event.code);
       case "key":
         return this.wholeKey(event.meta, event.value, event.raw);
+      case "key-dump":
+        return this.dumpedKey(event.meta, event.valueType, event.dump);
       case "key-begin":
         return this.beginBigKey(event.meta, event.valueType);
       case "key-chunk": {
@@ -169,7 +171,26 @@ export class SnapshotTranslator {
   }
 
   private canRestore(): boolean {
-    return this.opts.restore !== "never" && acceptsPayload(this.opts.target, this.sourceVersion);
+    return this.acceptsDumps(this.sourceVersion);
+  }
+
+  /**
+   * For the parser's `dumps` option: true when every small key of an RDB of this version will be
+   * RESTOREd, so the parser can hand over DUMP payloads without decoding the values.
+   */
+  acceptsDumps(rdbVersion: number): boolean {
+    return this.opts.restore !== "never" && acceptsPayload(this.opts.target, rdbVersion);
+  }
+
+  private dumpedKey(meta: KeyMeta, type: RdbValueType, dump: Buffer): SnapshotCommand[] {
+    const at = this.admit(meta, type);
+    if (!at) return [];
+    this.counters.keys++;
+    this.counters.byType[type]++;
+    this.counters.restored++;
+    const expire = meta.expireAtMs;
+    const ttl = expire === undefined ? CMD.NO_TTL : Buffer.from(String(expire));
+    return [{ argv: [CMD.RESTORE, at.key, ttl, dump, CMD.ABSTTL, CMD.REPLACE], db: at.db }];
   }
 
   private wholeKey(meta: KeyMeta, value: RdbValue, raw: Buffer | undefined): SnapshotCommand[] {

@@ -6,6 +6,7 @@
 import type { CommandTable } from "../commands/table.ts";
 import { keyIndexes } from "../commands/table.ts";
 import type { Command } from "../model.ts";
+import { dropRaw } from "../resp/raw.ts";
 import { COMMAND_VALUE_TYPE } from "./command-types.ts";
 import type { DropReason, KeyRules } from "./filter.ts";
 
@@ -96,7 +97,10 @@ export function filterCommand(cmd: Command, table: CommandTable, ctx: CommandFil
     argv = [...argv];
     for (const i of idx) argv[i] = ctx.renameKey(argv[i]!);
   }
-  return { kind: "keep", command: { ...cmd, argv, db }, trimmed, unknown: false };
+  const command: Command = { ...cmd, argv, db };
+  // The source's encoding no longer matches a rewritten argv (core/resp/raw.ts).
+  if (argv !== cmd.argv) dropRaw(command);
+  return { kind: "keep", command, trimmed, unknown: false };
 }
 
 /**

@@ -7,6 +7,8 @@
 
 import { FatalError } from "../errors.ts";
 import type { Command } from "../model.ts";
+import { CommandNames } from "../resp/names.ts";
+import type { RawCommand } from "../resp/raw.ts";
 import type { RespFrame } from "../resp/types.ts";
 
 /** Commands the stream consumes itself (matched case-insensitively). Everything else is data. */
@@ -20,7 +22,8 @@ export const CONTROL_COMMANDS = {
 } as const;
 type Control = (typeof CONTROL_COMMANDS)[keyof typeof CONTROL_COMMANDS];
 
-const LONGEST_CONTROL = Math.max(...Object.keys(CONTROL_COMMANDS).map((name) => name.length));
+/** Matched on argv[0]'s bytes: no string is built for the name of every data command. */
+const CONTROL = new CommandNames<Control>(Object.entries(CONTROL_COMMANDS));
 const GETACK = Buffer.from("getack");
 
 export interface FrameResult {
@@ -57,21 +60,38 @@ export class CommandStream {
 
   feed(frame: RespFrame): FrameResult {
     const argv = frame.value;
-    const at = this.offset;
-    this.offset += frame.bytes;
     if (!Array.isArray(argv) || argv.length === 0 || !argv.every((arg) => Buffer.isBuffer(arg))) {
       throw new FatalError(
-        `unexpected frame in the replication stream at offset ${at}: not a command array`,
+        `unexpected frame in the replication stream at offset ${this.offset}: not a command array`,
         "the source sent something a Redis master never sends; report it with the source version",
       );
     }
-    const args = argv as Buffer[];
-    const result: FrameResult = { commands: [], getAck: false };
-    switch (controlOf(args[0]!)) {
+    const commands: Command[] = [];
+    const getAck = this.feedArgv(argv as Buffer[], frame.bytes, undefined, commands);
+    return { commands, getAck };
+  }
+
+  /**
+   * The hot path of feed(): one command frame given as its argv, `bytes` long on the wire, `raw` its
+   * exact bytes when known. Released commands are appended to `out` (no result object per frame);
+   * returns true for REPLCONF GETACK.
+   */
+  feedArgv(args: Buffer[], bytes: number, raw: Buffer | undefined, out: Command[]): boolean {
+    const at = this.offset;
+    this.offset += bytes;
+    let getAck = false;
+    const name = args[0];
+    if (name === undefined) {
+      throw new FatalError(
+        `unexpected frame in the replication stream at offset ${at}: an empty command array`,
+        "the source sent something a Redis master never sends; report it with the source version",
+      );
+    }
+    switch (CONTROL.get(name)) {
       case "noop":
         break;
       case "replconf":
-        result.getAck =
+        getAck =
           args[1] !== undefined && args[1].length === GETACK.length && equalsIgnoreCase(args[1], GETACK);
         break;
       case "select":
@@ -85,30 +105,28 @@ export class CommandStream {
         for (const command of this.txn ?? []) {
           command.offset = this.offset;
           command.txn = this.txnId;
+          out.push(command);
         }
-        result.commands = this.txn ?? [];
         this.txn = null;
         break;
       case "discard":
         this.txn = null;
         break;
       default: {
-        const command: Command = { argv: args, db: this.db, offset: this.offset };
+        const command: RawCommand =
+          raw === undefined
+            ? { argv: args, db: this.db, offset: this.offset }
+            : { argv: args, db: this.db, offset: this.offset, raw };
         if (this.txn) this.txn.push(command);
-        else result.commands.push(command);
+        else out.push(command);
       }
     }
     if (this.txn === null) {
       this.safeOffset = this.offset;
       this.safeDb = this.db;
     }
-    return result;
+    return getAck;
   }
-}
-
-function controlOf(name: Buffer): Control | undefined {
-  if (name.length > LONGEST_CONTROL) return undefined;
-  return CONTROL_COMMANDS[name.toString("latin1").toLowerCase() as keyof typeof CONTROL_COMMANDS];
 }
 
 function equalsIgnoreCase(a: Buffer, lower: Buffer): boolean {

@@ -368,16 +368,25 @@ export class ReplicaSession {
     for (;;) {
       // Frames may already be buffered: they can arrive in the same read as +CONTINUE or the RDB's end.
       let batch: Command[] = [];
-      for (let frame = this.decoder.next(); frame !== NEED_MORE; frame = this.decoder.next()) {
-        const before = { offset: stream.safeOffset, db: stream.safeDb };
-        const result = stream.feed(frame);
-        if (result.getAck) {
-          // Everything before the GETACK is processed first, then answered (Redis order).
-          await this.deliver(batch, before.offset, before.db);
+      const decoder = this.decoder;
+      for (let frame = decoder.nextCommand(); frame !== NEED_MORE; frame = decoder.nextCommand()) {
+        const beforeOffset = stream.safeOffset;
+        const beforeDb = stream.safeDb;
+        let getAck: boolean;
+        if (Array.isArray(frame)) {
+          getAck = stream.feedArgv(frame, decoder.lastFrameBytes, decoder.lastFrameRaw ?? undefined, batch);
+        } else {
+          const result = stream.feed(frame);
+          getAck = result.getAck;
+          for (const command of result.commands) batch.push(command);
+        }
+        if (getAck) {
+          // Everything before the GETACK is processed first, then answered (Redis order). A GETACK
+          // releases no command, so the batch holds exactly what came before it.
+          await this.deliver(batch, beforeOffset, beforeDb);
           batch = [];
           this.sendAck();
         }
-        for (const command of result.commands) batch.push(command);
       }
       await this.deliver(batch, stream.safeOffset, stream.safeDb);
       await this.fill();

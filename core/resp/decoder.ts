@@ -157,6 +157,59 @@ export class RespDecoder {
     }
   }
 
+  /**
+   * Replication hot path: the next frame as a command argv when it is an array of bulk strings held
+   * whole in the current buffer (nearly every frame of a master's stream); `lastFrameBytes` and
+   * `lastFrameRaw` then describe it. Anything else (a frame split across reads, another type, a
+   * length over the limits) goes through next() and comes back as a RespFrame, `lastFrameRaw` null.
+   * Saves the generic path's per-frame aggregate, frame object and per-element type dispatch.
+   */
+  nextCommand(): Buffer[] | RespFrame | NeedMore {
+    const argv = this.inFrame ? null : this.parseCommand();
+    if (argv !== null) return argv;
+    this.lastFrameRaw = null;
+    return this.next();
+  }
+
+  /** Wire size of the frame nextCommand() returned as an argv. */
+  lastFrameBytes = 0;
+  /** Its exact bytes (a view of the received chunk), or null when it came from next(). */
+  lastFrameRaw: Buffer | null = null;
+
+  /** `*<n>\r\n` then n × `$<len>\r\n<bytes>\r\n`, all in `buf`; null (nothing consumed) otherwise. */
+  private parseCommand(): Buffer[] | null {
+    const buf = this.buf;
+    const start = this.pos;
+    const end = buf.length;
+    if (start >= end || buf[start] !== 0x2a) return null;
+    let at = start + 1;
+    let count = 0;
+    for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
+      count = count * 10 + c - 0x30;
+    if (at === start + 1 || at + 1 >= end || buf[at] !== CR || buf[at + 1] !== LF) return null;
+    if (count === 0 || count > this.maxAggregate || count > 1024 * 1024) return null;
+    at += 2;
+    const argv: Buffer[] = [];
+    for (let n = 0; n < count; n++) {
+      if (at >= end || buf[at] !== 0x24) return null;
+      const digitsAt = ++at;
+      let length = 0;
+      for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
+        length = length * 10 + c - 0x30;
+      if (at === digitsAt || at - digitsAt > 15 || length > this.maxBulk) return null;
+      const body = at + 2;
+      if (body + length + 2 > end || buf[at] !== CR || buf[at + 1] !== LF) return null;
+      if (buf[body + length] !== CR || buf[body + length + 1] !== LF) return null;
+      argv.push(buf.subarray(body, body + length));
+      at = body + length + 2;
+    }
+    this.pos = at;
+    this.frameStart = -1;
+    this.lastFrameBytes = at - start;
+    this.lastFrameRaw = buf.subarray(start, at);
+    return argv;
+  }
+
   // ---- raw mode: the RDB payload travels inside the same socket --------------------------------
 
   /** Next unconsumed byte, or -1 if nothing is buffered. */

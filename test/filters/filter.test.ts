@@ -3,9 +3,11 @@ import { builtinCommandTable } from "../../core/commands/builtin.ts";
 import { BadInputError } from "../../core/errors.ts";
 import { compileFilter, type DropEvent, parseFilterArgs } from "../../core/filters/index.ts";
 import type { Command } from "../../core/model.ts";
+import type { RawCommand } from "../../core/resp/raw.ts";
 
 const B = (s: string): Buffer => Buffer.from(s);
 const cmd = (db: number, ...args: string[]): Command => ({ argv: args.map(B), db, offset: 1 });
+const withRaw = (c: Command, raw: Buffer): RawCommand => ({ ...c, raw });
 const text = (c: Command | null): string[] | null => (c ? c.argv.map(String) : null);
 
 describe("keys, dbs, types", () => {
@@ -199,5 +201,48 @@ describe("CLI flags", () => {
     expect(() => parseFilterArgs({ filterType: ["blob"] })).toThrow(BadInputError);
     expect(() => parseFilterArgs({ filterRegex: ["("] })).toThrow(/regular expression/);
     expect(() => parseFilterArgs({ renamePrefix: ["nothing"] })).toThrow(BadInputError);
+  });
+});
+
+describe("no rules: the stream fast path", () => {
+  const table = builtinCommandTable;
+  it("passes a command through as the same object, raw bytes included, and still drops admin commands by name", () => {
+    const f = compileFilter({});
+    const set: RawCommand = {
+      ...cmd(3, "set", "k", "v"),
+      raw: B("*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+    };
+    expect(f.command(set, table)).toBe(set);
+    for (const c of [
+      cmd(0, "flushall"),
+      cmd(0, "FlushDB", "ASYNC"),
+      cmd(0, "script", "flush"),
+      cmd(0, "CONFIG", "SET", "x", "1"),
+    ]) {
+      expect(f.command(c, table)).toBeNull();
+    }
+    // First word of a dropped "NAME SUB" pair, other subcommand: kept.
+    expect(text(f.command(cmd(0, "SCRIPT", "LOAD", "return 1"), table))).toEqual([
+      "SCRIPT",
+      "LOAD",
+      "return 1",
+    ]);
+    expect(f.counters.filteredCommands.command).toBe(4);
+    expect(f.counters.droppedByName).toMatchObject({ FLUSHALL: 1, FLUSHDB: 1, "SCRIPT FLUSH": 1, CONFIG: 1 });
+    // --keep-flush takes FLUSHALL out of the dropped names on the fast path too.
+    expect(text(compileFilter({ keepFlush: true }).command(cmd(0, "FLUSHALL"), table))).toEqual(["FLUSHALL"]);
+  });
+
+  it("drops the source's raw bytes when a rule rewrites argv, keeps them when only the db moves", () => {
+    const raw = B("*2\r\n$3\r\nDEL\r\n$5\r\nold:1\r\n");
+    const renamed = compileFilter({ renamePrefixes: [{ from: "old:", to: "new:" }] }).command(
+      withRaw(cmd(0, "DEL", "old:1"), raw),
+      table,
+    );
+    expect(text(renamed)).toEqual(["DEL", "new:1"]);
+    expect((renamed as RawCommand).raw).toBeUndefined();
+    const moved = compileFilter({ dbMap: { "0": 5 } }).command(withRaw(cmd(0, "DEL", "old:1"), raw), table);
+    expect(moved?.db).toBe(5);
+    expect((moved as RawCommand).raw).toBe(raw);
   });
 });

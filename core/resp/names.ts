@@ -1,0 +1,57 @@
+/**
+ * Case-insensitive lookup of a command name given as the Buffer of argv[0], without decoding it to
+ * a string. The replication stream's hot path asks "is this one of a handful of names?" for every
+ * command (control commands, commands dropped by name); a latin1 decode plus toLowerCase per command
+ * was a measurable share of the stream's CPU (bench/README.md), a hash over ≤ 16 bytes is not.
+ */
+
+/** Names are matched ASCII-case-insensitively, as Redis' command table does (dictSdsKeyCaseCompare). */
+function lower(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
+}
+
+/** FNV-1a over the lower-cased bytes. */
+function foldedHash(name: Buffer): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ lower(name[i]!), 0x01000193);
+  return hash >>> 0;
+}
+
+interface Entry<V> {
+  name: Buffer;
+  value: V;
+}
+
+export class CommandNames<V> {
+  private readonly byHash = new Map<number, Entry<V>[]>();
+  private readonly longest: number;
+
+  /** `entries`: names in any case (ASCII) with the value `get` returns for them. */
+  constructor(entries: Iterable<readonly [string, V]>) {
+    let longest = 0;
+    for (const [text, value] of entries) {
+      const name = Buffer.from(text.toLowerCase(), "latin1");
+      longest = Math.max(longest, name.length);
+      const hash = foldedHash(name);
+      const list = this.byHash.get(hash) ?? [];
+      list.push({ name, value });
+      this.byHash.set(hash, list);
+    }
+    this.longest = longest;
+  }
+
+  /** The value of `name` (any case), or undefined. */
+  get(name: Buffer): V | undefined {
+    if (name.length > this.longest || name.length === 0) return undefined;
+    const list = this.byHash.get(foldedHash(name));
+    if (list === undefined) return undefined;
+    for (const entry of list) if (sameName(name, entry.name)) return entry.value;
+    return undefined;
+  }
+}
+
+function sameName(name: Buffer, lowerName: Buffer): boolean {
+  if (name.length !== lowerName.length) return false;
+  for (let i = 0; i < name.length; i++) if (lower(name[i]!) !== lowerName[i]) return false;
+  return true;
+}

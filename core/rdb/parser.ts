@@ -1,5 +1,6 @@
 import { MAX_KNOWN_VERSION, RDB_OPCODE, typeTableFor } from "./constants.ts";
 import type { ParseContext } from "./context.ts";
+import { Crc64 } from "./crc64.ts";
 import { RdbFormatError } from "./errors.ts";
 import { ByteInput, type Need } from "./input.ts";
 import { moduleNameFromId, skipModuleOpcodes } from "./module.ts";
@@ -274,7 +275,9 @@ function* parseRdb(ctx: ParseContext): Need<void> {
         if (ctx.captureRaw || ctx.dumping) inp.mark = valueStart;
         if (ctx.dumping) {
           if (yield* skipValue(ctx, op, valueStart)) {
-            const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version);
+            const valueCrc = new Crc64();
+            const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version, valueCrc);
+            inp.checksumSpan(valueStart, inp.offset, valueCrc);
             ctx.emit({ kind: "key-dump", meta, valueType: info.valueType, dump });
           } else {
             // Big, empty, stream or module: the decoding reader takes it from the start.

@@ -10,13 +10,18 @@ export function dumpPayload(rdbType: number, valueBytes: Buffer, rdbVersion: num
   return dumpPayloadOf(rdbType, valueBytes, 0, valueBytes.length, rdbVersion);
 }
 
-/** dumpPayload of `src[from, to)`: one allocation, one copy (the parser builds it from its input). */
+/**
+ * dumpPayload of `src[from, to)`: one allocation, one copy (the parser builds it from its input).
+ * With `valueCrc`, that is set to the CRC-64 of the value bytes alone (from a zero state), derived
+ * from the payload's own CRC pass, so the caller's running CRC need not read them again.
+ */
 export function dumpPayloadOf(
   rdbType: number,
   src: Buffer,
   from: number,
   to: number,
   rdbVersion: number,
+  valueCrc?: Crc64,
 ): Buffer {
   if (!Number.isInteger(rdbType) || rdbType < 0 || rdbType > 255)
     throw new RangeError(`bad RDB type ${rdbType}`);
@@ -28,7 +33,13 @@ export function dumpPayloadOf(
   src.copy(out, 1, from, to);
   out.writeUInt16LE(rdbVersion, 1 + length);
   const crcAt = out.length - 8;
-  out.writeBigUInt64LE(new Crc64().update(out, 0, crcAt).digest(), crcAt);
+  const crc = new Crc64().update(out, 0, 1 + length);
+  if (valueCrc) {
+    // crc(0, V) = crc(crc(0, type), V) ^ crc(0, type) advanced over |V| zero bytes.
+    const ofType = new Crc64().update(out, 0, 1).skipZeros(length);
+    valueCrc.setState(crc.stateLo, crc.stateHi).xor(ofType);
+  }
+  crc.update(out, 1 + length, crcAt).writeLE(out, crcAt);
   return out;
 }
 

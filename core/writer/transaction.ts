@@ -23,6 +23,8 @@
 
 import type { Batch, Command } from "../model.ts";
 import { commandBytes } from "../pipeline/batcher.ts";
+import { encodedLength, writeCommand } from "../resp/encoder.ts";
+import { rawEncoding } from "../resp/raw.ts";
 import { encodeMarker, isApplied } from "./marker.ts";
 import type { MarkerState } from "./types.ts";
 
@@ -87,11 +89,25 @@ function markerAfter(batch: Batch, last: Command | undefined, db: number, end: b
 }
 
 /**
+ * True when no command of `batch` can be applied yet by `marker` (isApplied would say false for
+ * each), decided without a position object per command: stream offsets and snapshot seqs only grow
+ * within a batch, so the first command decides.
+ */
+function nothingApplied(batch: Batch, marker: MarkerState | null): boolean {
+  const first = batch.commands[0];
+  if (!marker || marker.replid !== batch.replid || first === undefined) return true;
+  if (batch.kind !== "stream" || first.seq !== undefined) return false;
+  return marker.seq !== undefined || first.offset > marker.offset;
+}
+
+/**
  * Drops what `marker` says is applied and cuts the rest into transactions of at most `limits`,
  * never splitting a source transaction (consecutive commands sharing `txn`).
  */
 export function planBatch(batch: Batch, marker: MarkerState | null, limits: ExecLimits): BatchPlan {
-  const todo = batch.commands.filter((c) => !isApplied(marker, position(batch, c)));
+  const todo = nothingApplied(batch, marker)
+    ? batch.commands
+    : batch.commands.filter((c) => !isApplied(marker, position(batch, c)));
   const skipped = batch.commands.length - todo.length;
   const lastCommand = batch.commands[batch.commands.length - 1];
   const sameHistory = marker !== null && marker.replid === batch.replid;
@@ -118,21 +134,26 @@ export function planBatch(batch: Batch, marker: MarkerState | null, limits: Exec
     current = [];
     bytes = 0;
   };
-  for (let i = 0; i < todo.length; ) {
-    const txn = todo[i]!.txn;
-    let j = i + 1;
-    if (txn !== undefined) while (j < todo.length && todo[j]!.txn === txn) j++;
-    const unit = todo.slice(i, j);
-    const unitBytes = unit.reduce((sum, c) => sum + commandBytes(c.argv), 0);
-    if (
-      current.length > 0 &&
-      (current.length + unit.length > limits.maxCommands || bytes + unitBytes > limits.maxBytes)
-    ) {
-      cut(false);
+  if (todo.length <= limits.maxCommands && batch.bytes <= limits.maxBytes) {
+    // The common case (batches are sealed well under the EXEC caps): one transaction, no copy.
+    current = todo;
+  } else {
+    for (let i = 0; i < todo.length; ) {
+      const txn = todo[i]!.txn;
+      let j = i + 1;
+      if (txn !== undefined) while (j < todo.length && todo[j]!.txn === txn) j++;
+      let unitBytes = 0;
+      for (let k = i; k < j; k++) unitBytes += commandBytes(todo[k]!.argv);
+      if (
+        current.length > 0 &&
+        (current.length + (j - i) > limits.maxCommands || bytes + unitBytes > limits.maxBytes)
+      ) {
+        cut(false);
+      }
+      for (let k = i; k < j; k++) current.push(todo[k]!);
+      bytes += unitBytes;
+      i = j;
     }
-    current.push(...unit);
-    bytes += unitBytes;
-    i = j;
   }
   cut(true);
   return { transactions, skipped, final, gap: false };
@@ -140,6 +161,11 @@ export function planBatch(batch: Batch, marker: MarkerState | null, limits: Exec
 
 export interface WireTx {
   argv: Buffer[][];
+  /**
+   * The whole transaction encoded for one socket write: source commands that arrived with their
+   * RESP bytes (core/resp/raw.ts) are copied verbatim, the rest encoded from argv.
+   */
+  payload: Buffer;
   /** Index in `argv` of MULTI and EXEC. */
   multiAt: number;
   execAt: number;
@@ -180,5 +206,23 @@ export function wireTransaction(
   argv.push([b("SET"), key, b(encodeMarker(plan.marker))]);
   queued.push(null);
   argv.push([b("EXEC")]);
-  return { argv, multiAt, execAt: argv.length - 1, queued };
+  return { argv, payload: encodeWire(argv, queued, multiAt), multiAt, execAt: argv.length - 1, queued };
+}
+
+function encodeWire(argv: Buffer[][], queued: Array<Command | null>, multiAt: number): Buffer {
+  const raws: Array<Buffer | undefined> = new Array(argv.length);
+  let size = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const command = i > multiAt ? queued[i - multiAt - 1] : null;
+    const raw = command ? rawEncoding(command) : undefined;
+    raws[i] = raw;
+    size += raw ? raw.length : encodedLength(argv[i]!);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const raw = raws[i];
+    at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argv[i]!);
+  }
+  return out;
 }

@@ -81,16 +81,20 @@ export class TxConnection {
    * are written in call order, also while a (re)connect is under way.
    */
   send(commands: Buffer[][]): Promise<Settled[]> {
-    const payload = encodeCommands(commands);
+    return this.sendEncoded(encodeCommands(commands), commands.length);
+  }
+
+  /** send() for commands already encoded: `payload` holds `count` commands back to back. */
+  sendEncoded(payload: Buffer, count: number): Promise<Settled[]> {
     return new Promise((resolve) => {
-      const entry: Pending = { results: [], expected: commands.length, resolve };
+      const entry: Pending = { results: [], expected: count, resolve };
       if (this.socket && !this.opening) {
         this.write(entry, payload);
         return;
       }
       this.ensureSocket().then(
         () => this.write(entry, payload),
-        (err: unknown) => resolve(commands.map(() => ({ ok: false as const, error: err }))),
+        (err: unknown) => resolve(Array.from({ length: count }, () => ({ ok: false as const, error: err }))),
       );
     });
   }

@@ -6,31 +6,29 @@
  * replicates until stop(), until synced (`untilSynced`, `full-only`), or a fatal error; stop()
  * stops reading, lets the queue drain into the target, and closes everything.
  */
-import type { Redis } from "ioredis";
 import { MemoryBatchQueue } from "../adapters/memory/batchQueue.ts";
-import { builtinCommandTable, loadCommandTable } from "../commands/index.ts";
+import { builtinCommandTable } from "../commands/index.ts";
 import type { CommandTable } from "../commands/table.ts";
-import { connectRedis, detectTopology, formatAddress } from "../connect/index.ts";
-import { BadInputError, FatalError, FerryError } from "../errors.ts";
 import { compileFilter, type Filter, type FilterSpec } from "../filters/index.ts";
-import type { ShardProgress } from "../model.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type FerryMetrics } from "../observability/metrics.ts";
 import { type ApplyLoop, startApplyLoop } from "../pipeline/applyLoop.ts";
-import { startSourceOffsetPoller } from "../pipeline/lag.ts";
 import { RateLimiter } from "../pipeline/rateLimiter.ts";
 import { exportFilterMetrics } from "../readers/filterMetrics.ts";
 import { ScanReader, type ScanReaderTuning } from "../readers/scan/scanReader.ts";
-import type { ReaderStatus, SourceMode, SourceReader } from "../readers/types.ts";
-import type { RedisEndpoint } from "../replication/types.ts";
-import { type TargetInfo, targetInfoFromInfo } from "../snapshot/target.ts";
-import { ClusterWriter } from "../writer/cluster.ts";
-import { createStandaloneWriter, type StandaloneWriter } from "../writer/standalone.ts";
+import type { SourceMode, SourceReader } from "../readers/types.ts";
+import type { TargetInfo } from "../snapshot/target.ts";
+import type { StandaloneWriter } from "../writer/standalone.ts";
 import type { TargetWriter } from "../writer/types.ts";
 import { followSourceFailovers } from "./clusterSource.ts";
 import { ShardSync } from "./shardSync.ts";
 import { SlotHandoff } from "./slotHandoff.ts";
+import { SourceOffsetPollers } from "./sourceOffsets.ts";
 import type { SyncConfig } from "./syncConfig.ts";
+import { inspectEndpoints, openWriter, type SourceShard, targetIsCluster } from "./syncEndpoints.ts";
+import { type SyncPhase, type SyncStatus, shardTotals, shownPhase } from "./syncStatus.ts";
+
+export type { SyncStatus } from "./syncStatus.ts";
 
 export interface SyncJobOptions {
   config: SyncConfig;
@@ -42,45 +40,23 @@ export interface SyncJobOptions {
   scanTuning?: ScanReaderTuning;
 }
 
-export interface SyncStatus {
-  job: string;
-  phase: "connecting" | "snapshot" | "streaming" | "synced" | "stopping" | "stopped" | "failed";
-  source: string;
-  target: string;
-  startedAt: string;
-  shards: ShardProgress[];
-  totals: {
-    keysDone: number;
-    snapshotBytesDone: number;
-    snapshotBytesTotal: number | null;
-    lagBytes: number;
-    lagSeconds: number;
-    opsPerSecond: number;
-    reconnects: number;
-    queueBytes: number;
-  };
-  filtered: { keys: number; commands: number };
-  errors: string[];
-  /** Non-PSYNC readers only (scan mode: dirty keys, oldest dirty age, rescans). */
-  reader?: ReaderStatus;
-}
-
-interface SourceShard {
-  id: string;
-  endpoint: RedisEndpoint;
-  /** Cluster node id of the master (cluster sources). */
-  nodeId?: string;
-}
-
 export class SyncJob {
   private readonly shards: ShardSync[] = [];
   private readonly queue: MemoryBatchQueue;
   private loops: ApplyLoop[] = [];
-  private pollers: Array<{ stop(): void; poll(): Promise<void> }> = [];
-  private readonly pollClients: Redis[] = [];
-  private phase: SyncStatus["phase"] = "connecting";
+  private readonly pollers = new SourceOffsetPollers((i, offset) => this.shards[i]?.sourceOffset(offset));
+  private topologyWatch: { stop(): void } | null = null;
+  /** Set in scan mode: the reader owns its pipeline. */
+  private reader: SourceReader | null = null;
+  private stopFilterMetrics: () => void = () => {};
+  private phase: SyncPhase = "connecting";
   private readonly errors: string[] = [];
   private stopping: Promise<void> | null = null;
+  private finished: Promise<void> = Promise.resolve();
+  private stopRequested: () => void = () => {};
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.stopRequested = resolve;
+  });
   private readonly startedAt = new Date();
   private synced = false;
 
@@ -101,63 +77,40 @@ export class SyncJob {
   static async open(opts: SyncJobOptions): Promise<SyncJob> {
     const { config, log } = opts;
     const metrics = opts.metrics ?? createMetrics();
-    const sourceClient = await connectRedis(config.source, { name: "ferry-inspect" }).catch(naming("source"));
-    // An open connection keeps the process alive: a target that cannot be reached must not leave
-    // the source's inspection client behind (the CLI would print the error and never exit).
-    const targetClient = await connectRedis(config.target, { name: "ferry-inspect" }).catch(
-      (err: unknown) => {
-        sourceClient.disconnect();
-        return naming("target")(err);
+    const spec: FilterSpec = { ...(opts.filters ?? {}) } as FilterSpec;
+    if (config.dbMap && !spec.dbMap) spec.dbMap = Object.fromEntries(config.dbMap);
+    const sides = await inspectEndpoints(config, spec);
+    const filter = compileFilter(spec, {
+      onFirstDrop: (e) =>
+        log.warn(
+          { command: e.command, reason: e.reason, db: e.db },
+          e.command.startsWith("FLUSH")
+            ? `dropping ${e.command} from the source (the target keeps its data); pass --keep-flush to apply it`
+            : `dropping ${e.command} from the source (${e.reason} filter)`,
+        ),
+    });
+    const writer = await openWriter(config, sides.targetIsCluster, sides.commandTable, log);
+    log.info(
+      {
+        job: config.job,
+        source: config.source.display,
+        sourceShards: sides.sourceShards.length,
+        target: config.target.display,
+        targetCluster: sides.targetIsCluster,
+        targetVersion: `${sides.target.flavor} ${sides.target.version}`,
       },
+      "connected to source and target",
     );
-    try {
-      const sourceTopology = await detectTopology(sourceClient, config.source);
-      const targetTopology = await detectTopology(targetClient, config.target);
-      const targetIsCluster = targetTopology.kind === "cluster";
-      const target = targetInfoFromInfo(await targetClient.info("server"));
-      const commandTable = await loadCommandTable(targetClient).catch(() => builtinCommandTable);
-
-      const sourceShards: SourceShard[] =
-        sourceTopology.kind === "standalone"
-          ? [{ id: "standalone", endpoint: config.source }]
-          : sourceTopology.masters.map((m) => ({
-              // Slots identify a shard across failovers (a promoted replica has another node id).
-              id: `slots-${m.slots[0]?.[0] ?? 0}-${m.slots[0]?.[1] ?? 0}`,
-              endpoint: { ...config.source, host: m.endpoint.host, port: m.endpoint.port },
-              nodeId: m.id,
-            }));
-
-      const spec: FilterSpec = { ...(opts.filters ?? {}) } as FilterSpec;
-      if (config.dbMap && !spec.dbMap) spec.dbMap = Object.fromEntries(config.dbMap);
-      if (targetIsCluster) await checkClusterDbs(sourceClient, sourceTopology.kind === "cluster", spec);
-
-      const filter = compileFilter(spec, {
-        onFirstDrop: (e) =>
-          log.warn(
-            { command: e.command, reason: e.reason, db: e.db },
-            e.command.startsWith("FLUSH")
-              ? `dropping ${e.command} from the source (the target keeps its data); pass --keep-flush to apply it`
-              : `dropping ${e.command} from the source (${e.reason} filter)`,
-          ),
-      });
-
-      const writer = await openWriter(config, targetIsCluster, commandTable, log);
-      log.info(
-        {
-          job: config.job,
-          source: config.source.display,
-          sourceShards: sourceShards.length,
-          target: config.target.display,
-          targetCluster: targetIsCluster,
-          targetVersion: `${target.flavor} ${target.version}`,
-        },
-        "connected to source and target",
-      );
-      return new SyncJob(opts, metrics, writer, filter, sourceShards, commandTable, target, targetIsCluster);
-    } finally {
-      sourceClient.disconnect();
-      targetClient.disconnect();
-    }
+    return new SyncJob(
+      opts,
+      metrics,
+      writer,
+      filter,
+      sides.sourceShards,
+      sides.commandTable,
+      sides.target,
+      sides.targetIsCluster,
+    );
   }
 
   get job(): string {
@@ -166,14 +119,7 @@ export class SyncJob {
 
   /** Removes a job's markers from the target without running it (`DELETE /v1/jobs/{id}`). */
   static async removeMarkers(config: SyncConfig): Promise<number> {
-    const client = await connectRedis(config.target, { name: "ferry-cleanup" });
-    let targetIsCluster: boolean;
-    try {
-      targetIsCluster = (await detectTopology(client, config.target)).kind === "cluster";
-    } finally {
-      client.disconnect();
-    }
-    const writer = await openWriter(config, targetIsCluster, builtinCommandTable);
+    const writer = await openWriter(config, await targetIsCluster(config), builtinCommandTable);
     try {
       return await writer.removeMarkers(config.job);
     } finally {
@@ -199,8 +145,6 @@ export class SyncJob {
     );
     return running;
   }
-
-  private finished: Promise<void> = Promise.resolve();
 
   private async replicate(): Promise<SyncStatus> {
     const { config, log } = this.opts;
@@ -260,7 +204,7 @@ export class SyncJob {
         }),
       );
     }
-    await this.startPollers();
+    await this.pollers.start(this.sourceShards.map((source) => source.endpoint));
     await this.followFailovers();
     this.phase = "snapshot";
 
@@ -282,9 +226,6 @@ export class SyncJob {
     await this.shutdown(true);
     return this.status();
   }
-
-  private reader: SourceReader | null = null;
-  private stopFilterMetrics: () => void = () => {};
 
   /** `--source-mode scan`: the reader owns its pipeline; this job connects, stops and reports. */
   private async replicateWithScan(): Promise<SyncStatus> {
@@ -322,11 +263,6 @@ export class SyncJob {
     return this.status();
   }
 
-  private stopRequested: () => void = () => {};
-  private readonly stopped = new Promise<void>((resolve) => {
-    this.stopRequested = resolve;
-  });
-
   /** Graceful stop: stop reading, apply what was read, close. Safe to call more than once. */
   async stop(): Promise<void> {
     this.stopRequested();
@@ -343,7 +279,7 @@ export class SyncJob {
       if (this.stopping) return;
       if (this.shards.every((s) => s.streaming)) break;
     }
-    await Promise.all(this.pollers.map((p) => p.poll()));
+    await this.pollers.pollAll();
     await Promise.all(this.shards.map((s) => s.syncedTo(s.progress().sourceOffset)));
     this.synced = true;
     this.phase = "synced";
@@ -364,9 +300,8 @@ export class SyncJob {
       }
       await Promise.allSettled(this.loops.map((l) => l.stop()));
       this.topologyWatch?.stop();
-      for (const poller of this.pollers) poller.stop();
+      this.pollers.stop();
       this.stopFilterMetrics();
-      for (const client of this.pollClients) client.disconnect();
       if (this.opts.config.cleanup && this.phase !== "failed") {
         const removed = await this.writer.removeMarkers(this.job);
         this.opts.log.info({ job: this.job, removed }, "removed the job's markers from the target");
@@ -376,8 +311,6 @@ export class SyncJob {
     })();
     return this.stopping;
   }
-
-  private topologyWatch: { stop(): void } | null = null;
 
   /** Cluster source: follow failovers (each shard reconnects to the master promoted for its slots). */
   private async followFailovers(): Promise<void> {
@@ -392,16 +325,7 @@ export class SyncJob {
         const shard = this.shards[i];
         if (!shard) return;
         await shard.switchEndpoint(to);
-        // The lag poller asks the new master too (psync2 keeps the offsets comparable).
-        this.pollers[i]?.stop();
-        this.pollClients[i]?.disconnect();
-        const client = await connectLagClient(to);
-        this.pollClients[i] = client;
-        this.pollers[i] = startSourceOffsetPoller({
-          client,
-          onOffset: (offset) => shard.sourceOffset(offset),
-          onError: () => {},
-        });
+        await this.pollers.repoint(i, to);
       },
     }).catch((err: Error) => {
       log.warn(
@@ -410,21 +334,6 @@ export class SyncJob {
       );
       return null;
     });
-  }
-
-  private async startPollers(): Promise<void> {
-    for (const [i, source] of this.sourceShards.entries()) {
-      const client = await connectLagClient(source.endpoint);
-      this.pollClients.push(client);
-      const shard = this.shards[i]!;
-      this.pollers.push(
-        startSourceOffsetPoller({
-          client,
-          onOffset: (offset) => shard.sourceOffset(offset),
-          onError: () => {},
-        }),
-      );
-    }
   }
 
   /** Target dbs this job writes to (for the emptiness record and a re-snapshot flush). */
@@ -470,30 +379,15 @@ export class SyncJob {
 
   status(): SyncStatus {
     const shards = this.reader ? this.reader.progress() : this.shards.map((s) => s.progress());
-    const sum = (f: (s: ShardProgress) => number) => shards.reduce((a, s) => a + f(s), 0);
-    const totalKnown = shards.every((s) => s.snapshotBytesTotal !== null);
-    let phase = this.phase;
-    if (phase === "snapshot" && shards.length > 0 && shards.every((s) => s.phase === "streaming"))
-      phase = "streaming";
-    if ((this.synced || this.reader?.synced) && phase === "streaming") phase = "synced";
     const counters = this.filter.counters;
     return {
       job: this.job,
-      phase,
+      phase: shownPhase(this.phase, shards, this.synced || this.reader?.synced === true),
       source: this.opts.config.source.display,
       target: this.opts.config.target.display,
       startedAt: this.startedAt.toISOString(),
       shards,
-      totals: {
-        keysDone: sum((s) => s.keysDone),
-        snapshotBytesDone: sum((s) => s.snapshotBytesDone),
-        snapshotBytesTotal: totalKnown ? sum((s) => s.snapshotBytesTotal ?? 0) : null,
-        lagBytes: sum((s) => s.lagBytes),
-        lagSeconds: Math.max(0, ...shards.map((s) => s.lagSeconds)),
-        opsPerSecond: sum((s) => s.opsPerSecond),
-        reconnects: sum((s) => s.reconnects),
-        queueBytes: this.reader ? this.reader.queueBytes : this.queue.bytes,
-      },
+      totals: shardTotals(shards, this.reader ? this.reader.queueBytes : this.queue.bytes),
       filtered: {
         keys: counters.filteredKeys,
         commands: Object.values(counters.filteredCommands).reduce((a, b) => a + b, 0),
@@ -502,80 +396,4 @@ export class SyncJob {
       ...(this.reader ? { reader: this.reader.status() } : {}),
     };
   }
-}
-
-function openWriter(
-  config: SyncConfig,
-  targetIsCluster: boolean,
-  commandTable: CommandTable,
-  log?: Logger,
-): Promise<TargetWriter> {
-  return targetIsCluster
-    ? ClusterWriter.connect({
-        endpoint: config.target,
-        markerPrefix: config.markerPrefix,
-        commandTable,
-        onWarn: (message) => log?.warn(message),
-      })
-    : createStandaloneWriter({
-        target: config.target,
-        markerPrefix: config.markerPrefix,
-        markerDb: config.markerDb,
-      });
-}
-
-/**
- * Connection errors name an address; with two servers in play the user also needs to know which
- * option to fix (and which FERRY_<ROLE>_PASSWORD variable applies).
- */
-function naming(role: "source" | "target"): (err: unknown) => never {
-  return (err) => {
-    if (!(err instanceof FerryError)) throw err;
-    const Kind = err.constructor as new (
-      message: string,
-      advice?: string,
-      options?: ErrorOptions,
-    ) => FerryError;
-    const advice = err.advice?.replace("FERRY_*_", `FERRY_${role.toUpperCase()}_`);
-    throw new Kind(`--${role}: ${err.message}`, advice, { cause: err });
-  };
-}
-
-/**
- * A cluster target has only db 0. Source keys in other dbs need an explicit `--db-map`; refusing
- * up front beats failing on the first command with SELECT.
- */
-async function checkClusterDbs(source: Redis, sourceIsCluster: boolean, spec: FilterSpec): Promise<void> {
-  if (sourceIsCluster) return;
-  const keyspace = await source.info("keyspace");
-  const dbs = [...keyspace.matchAll(/^db(\d+):keys=(\d+)/gm)].map((m) => Number(m[1]));
-  const map = spec.dbMap ?? {};
-  const mapped = Object.keys(map).length > 0;
-  const unmapped = dbs.filter((db) => (mapped ? !(String(db) in map) : db !== 0));
-  const wrongTarget = Object.entries(map).filter(([, to]) => to !== 0);
-  if (wrongTarget.length > 0) {
-    throw new BadInputError(
-      `--db-map maps to db ${wrongTarget.map(([, to]) => to).join(", ")}, but a cluster target only has db 0`,
-      "map every source db to 0, e.g. --db-map 0:0,3:0",
-    );
-  }
-  if (!mapped) spec.dbMap = { "0": 0 };
-  if (unmapped.length > 0) {
-    throw new FatalError(
-      `the source has keys in db ${unmapped.join(", ")}, and the cluster target only has db 0`,
-      `map them explicitly, e.g. --db-map 0:0,${unmapped.map((d) => `${d}:0`).join(",")} (keys of those dbs then share db 0), or filter them out with --exclude-db ${unmapped.join(",")}`,
-    );
-  }
-}
-
-/**
- * The source-offset poller's connection: it must outlive any source restart or network cut, and
- * must not leave orphaned commands whose 60 s timers keep a stopped process alive.
- */
-function connectLagClient(endpoint: RedisEndpoint): Promise<Redis> {
-  return connectRedis(endpoint, { name: "ferry-lag", longLived: true });
-}
-
-export function shardAddress(endpoint: RedisEndpoint): string {
-  return formatAddress(endpoint);
 }

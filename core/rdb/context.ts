@@ -12,6 +12,8 @@ export interface ParseContext {
   readonly dumps: (magic: RdbMagic, version: number) => boolean;
   /** dumps() as answered at the header. */
   dumping: boolean;
+  /** The value about to be read is known to cross bigKeyThreshold (dumps mode found out). */
+  knownBig: boolean;
   readonly emit: (e: RdbEvent) => void;
   magic: RdbMagic;
   version: number;
@@ -31,6 +33,7 @@ export class ValueCollector<T extends RdbChunk["type"]> {
   private items: ChunkItem<T>[] = [];
   private pendingBytes = 0;
   private big = false;
+  private readonly knownBig: boolean;
 
   constructor(
     private readonly ctx: ParseContext,
@@ -38,7 +41,9 @@ export class ValueCollector<T extends RdbChunk["type"]> {
     private readonly type: T,
     private readonly valueStart: number,
     private readonly sizeOf: (item: ChunkItem<T>) => number,
-  ) {}
+  ) {
+    this.knownBig = ctx.knownBig;
+  }
 
   push(item: ChunkItem<T>): void {
     this.items.push(item);
@@ -49,7 +54,7 @@ export class ValueCollector<T extends RdbChunk["type"]> {
   check(): void {
     const ctx = this.ctx;
     if (!this.big) {
-      if (ctx.inp.offset - this.valueStart <= ctx.bigKeyThreshold) return;
+      if (!this.knownBig && ctx.inp.offset - this.valueStart <= ctx.bigKeyThreshold) return;
       this.big = true;
       // The raw bytes would be as big as the value: a big key is rewritten as commands instead.
       ctx.inp.mark = -1;
@@ -88,7 +93,7 @@ export class ValueCollector<T extends RdbChunk["type"]> {
   /** Ends the value: one `key` event (small) or the last chunk and `key-end` (big). */
   finish(build: (items: ChunkItem<T>[]) => RdbValue, streamMeta?: StreamMeta): void {
     const ctx = this.ctx;
-    if (!this.big && ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold) this.check();
+    if (!this.big && (this.knownBig || ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold)) this.check();
     if (this.big) {
       this.flush(true);
       ctx.emit(

@@ -51,6 +51,7 @@ export class RdbParser {
       modules: options.modules ?? "capture",
       dumps: options.dumps ?? (() => false),
       dumping: false,
+      knownBig: false,
       emit: (e) => {
         try {
           onEvent(e);
@@ -274,16 +275,21 @@ function* parseRdb(ctx: ParseContext): Need<void> {
         const valueStart = inp.offset;
         if (ctx.captureRaw || ctx.dumping) inp.mark = valueStart;
         if (ctx.dumping) {
-          if (yield* skipValue(ctx, op, valueStart)) {
+          const skipped = yield* skipValue(ctx, op, valueStart);
+          if (skipped === "dump") {
             const valueCrc = new Crc64();
             const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version, valueCrc);
             inp.checksumSpan(valueStart, inp.offset, valueCrc);
             ctx.emit({ kind: "key-dump", meta, valueType: info.valueType, dump });
           } else {
-            // Big, empty, stream or module: the decoding reader takes it from the start.
+            // Big, empty, stream or module: the decoding reader takes it from the start. A value
+            // known to be big is chunked from its first element, not collected up to the threshold
+            // a second time.
             inp.pos = valueStart - inp.base;
-            if (!ctx.captureRaw) inp.mark = -1;
+            if (!ctx.captureRaw || skipped === "big") inp.mark = -1;
+            ctx.knownBig = skipped === "big";
             yield* reader(ctx, meta, valueStart);
+            ctx.knownBig = false;
           }
         } else {
           yield* reader(ctx, meta, valueStart);

@@ -8,7 +8,7 @@ import { peekLzfHeader } from "./strings.ts";
  * payload: nothing of the value is allocated, only its length headers are read (for a packed
  * encoding — listpack, ziplist, intset, zipmap — that is the one blob's length).
  *
- * `skipValue` answers false when the value must go through the decoding readers instead: it is
+ * `skipValue` answers other than "dump" when the value must go through the decoding readers: it is
  * above the big-key threshold (chunked), empty (rdb.c drops empty collections, and RESTORE would
  * refuse one), a stream or module (rare; their decoders capture the raw bytes anyway), or a type
  * this table does not know. The caller then rewinds to the value's start (the bytes are held from
@@ -101,25 +101,32 @@ function* skipBlob(inp: ByteInput, countOf: CountOf): Need<boolean> {
   return countOf(inp.buf, plainAt, skippedLength) !== 0;
 }
 
-type Skipper = (ctx: ParseContext, start: number) => Need<boolean>;
+/**
+ * "dump": the value is whole and small, its bytes are [start, offset). "decode": let the decoding
+ * reader take it (empty, unknown, or of a kind only it handles). "big": it crossed the big-key
+ * threshold; the decoding reader then chunks it from its first element.
+ */
+export type SkipResult = "dump" | "decode" | "big";
+
+type Skipper = (ctx: ParseContext, start: number) => Need<SkipResult>;
 
 const tooBig = (ctx: ParseContext, start: number): boolean => ctx.inp.offset - start > ctx.bigKeyThreshold;
 
-function* skipPlainString(ctx: ParseContext): Need<boolean> {
+function* skipPlainString(ctx: ParseContext): Need<SkipResult> {
   const inp = ctx.inp;
   while (!inp.peekLen()) yield* inp.ensure(inp.available + 1);
   // The same test as the decoding reader: a string is big by its decoded length.
-  if (!inp.lenEncoded && inp.lenValue > ctx.bigKeyThreshold) return false;
+  if (!inp.lenEncoded && inp.lenValue > ctx.bigKeyThreshold) return "decode";
   if (inp.lenEncoded && inp.lenValue === ENC_LZF) {
     let header = peekLzfHeader(inp);
     while (header === null) {
       yield* inp.ensure(inp.available + 1);
       header = peekLzfHeader(inp);
     }
-    if (header.length > ctx.bigKeyThreshold) return false;
+    if (header.length > ctx.bigKeyThreshold) return "decode";
   }
   yield* skipString(inp);
-  return true;
+  return "dump";
 }
 
 /** Hashtable encodings: a count, then per element `strings` strings and `fixed` more bytes. */
@@ -128,38 +135,38 @@ function counted(strings: 1 | 2, fixed: number, ttlPrefix: 0 | 8 = 0, perElement
     const inp = ctx.inp;
     if (ttlPrefix) yield* skipBytes(inp, ttlPrefix);
     const count = yield* inp.readLen();
-    if (count === 0) return false;
+    if (count === 0) return "decode";
     for (let i = 0; i < count; i++) {
       if (perElementLen) yield* inp.readLen();
       if (!trySkipString(inp)) yield* skipString(inp);
       if (strings === 2 && !trySkipString(inp)) yield* skipString(inp);
       if (fixed) yield* skipBytes(inp, fixed);
-      if (tooBig(ctx, start)) return false;
+      if (tooBig(ctx, start)) return "big";
     }
-    return true;
+    return "dump";
   };
 }
 
 /** Type 3: a score is a length byte then text, except 253/254/255 (NaN, ±inf) which stand alone. */
-function* skipZsetText(ctx: ParseContext, start: number): Need<boolean> {
+function* skipZsetText(ctx: ParseContext, start: number): Need<SkipResult> {
   const inp = ctx.inp;
   const count = yield* inp.readLen();
-  if (count === 0) return false;
+  if (count === 0) return "decode";
   for (let i = 0; i < count; i++) {
     yield* skipString(inp);
     yield* inp.ensure(1);
     const len = inp.u8();
     if (len < 253) yield* skipBytes(inp, len);
-    if (tooBig(ctx, start)) return false;
+    if (tooBig(ctx, start)) return "big";
   }
-  return true;
+  return "dump";
 }
 
 function packed(countOf: CountOf, ttlPrefix: 0 | 8 = 0): Skipper {
   return function* (ctx, start) {
     if (ttlPrefix) yield* skipBytes(ctx.inp, ttlPrefix);
     const nonEmpty = yield* skipBlob(ctx.inp, countOf);
-    return nonEmpty && !tooBig(ctx, start);
+    return !nonEmpty ? "decode" : tooBig(ctx, start) ? "big" : "dump";
   };
 }
 
@@ -177,11 +184,11 @@ function quicklist(version: 1 | 2): Skipper {
       } else if (container === QUICKLIST_NODE.PACKED) {
         if (yield* skipBlob(inp, version === 2 ? LISTPACK_COUNT : ZIPLIST_COUNT)) nonEmpty = true;
       } else {
-        return false; // the decoding reader reports the unknown container
+        return "decode"; // the decoding reader reports the unknown container
       }
-      if (tooBig(ctx, start)) return false;
+      if (tooBig(ctx, start)) return "big";
     }
-    return nonEmpty;
+    return nonEmpty ? "dump" : "decode";
   };
 }
 
@@ -210,12 +217,11 @@ const SKIPPERS: Readonly<Record<number, Skipper>> = {
 };
 
 /**
- * Moves the cursor to the end of the value of type `op` starting at the cursor (absolute `start`).
- * True: the value is whole and small, its bytes are [start, offset). False: decode it instead (the
- * cursor is then anywhere inside the value; the caller rewinds).
+ * Moves the cursor over the value of type `op` starting at the cursor (absolute `start`). Unless
+ * the answer is "dump", the cursor is then anywhere inside the value and the caller rewinds.
  */
-export function* skipValue(ctx: ParseContext, op: number, start: number): Need<boolean> {
+export function* skipValue(ctx: ParseContext, op: number, start: number): Need<SkipResult> {
   const skipper = SKIPPERS[op];
-  if (!skipper) return false;
+  if (!skipper) return "decode";
   return yield* skipper(ctx, start);
 }

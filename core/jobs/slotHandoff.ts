@@ -22,6 +22,7 @@
  * moment) — reshard the source before or after the snapshot phase, not during it.
  */
 import type { Command } from "../model.ts";
+import { dropRaw } from "../resp/raw.ts";
 
 export interface HandoffShard {
   id: string;
@@ -71,6 +72,7 @@ export class SlotHandoff {
         barrier = true;
         this.arrive(command.argv[1], shard);
         next = { ...command, argv: asRestoreReplace(command.argv) };
+        dropRaw(next); // the source's frame bytes no longer match the rewritten argv
       } else if (DELETES.has(name) && this.arrivals.size > 0) {
         const kept = [command.argv[0]!];
         for (const key of command.argv.slice(1)) {
@@ -84,7 +86,10 @@ export class SlotHandoff {
           kept.push(key);
         }
         if (kept.length === 1) next = null;
-        else if (kept.length !== command.argv.length) next = { ...command, argv: kept };
+        else if (kept.length !== command.argv.length) {
+          next = { ...command, argv: kept };
+          dropRaw(next);
+        }
       }
       if (next !== command && out === null) out = commands.slice(0, i);
       if (out !== null && next !== null) out.push(next);

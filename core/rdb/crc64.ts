@@ -85,6 +85,8 @@ export class Crc64 {
   }
 
   constructor(seed = 0n) {
+    // Three of these per key on the snapshot path: no BigInt arithmetic for the usual zero seed.
+    if (seed === 0n) return;
     this.lo = Number(seed & 0xffffffffn) | 0;
     this.hi = Number((seed >> 32n) & 0xffffffffn) | 0;
   }

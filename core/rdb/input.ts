@@ -52,7 +52,9 @@ export class ByteInput {
     const needed = kept + incoming;
     if (needed > this.buf.length || this.buf.length > Math.max(needed * 4, 1 << 20)) {
       // Grow geometrically, but also shrink after a big value so memory follows the live bytes.
-      const next = Buffer.allocUnsafe(Math.max(needed * 2, 64 * 1024));
+      // Past 8 MiB grow by a quarter: a value held up to the big-key threshold (64 MiB) would
+      // otherwise sit in a buffer twice its size (plus the old one while copying).
+      const next = Buffer.allocUnsafe(growTo(needed));
       this.buf.copy(next, 0, keepIdx, this.end);
       this.buf = next;
     } else {
@@ -205,4 +207,10 @@ export class ByteInput {
     this.pos += 8;
     return v;
   }
+}
+
+/** Capacity for `needed` bytes: doubling while small, +25 % (and at least 1 MiB more) when large. */
+function growTo(needed: number): number {
+  if (needed <= 8 * 1024 * 1024) return Math.max(needed * 2, 64 * 1024);
+  return needed + Math.max(needed >> 2, 1024 * 1024);
 }

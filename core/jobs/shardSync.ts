@@ -570,7 +570,8 @@ export class ShardSync implements ReplicaSink {
       replid: this.replid,
       receivedOffset: lag.receivedOffset,
       appliedOffset: lag.appliedOffset,
-      sourceOffset: lag.sourceOffset,
+      // The master is at least where we have read up to; its polled offset can be a second old.
+      sourceOffset: Math.max(lag.sourceOffset, lag.receivedOffset),
       lagBytes: lag.lagBytes,
       lagSeconds: lag.lagSeconds,
       opsPerSecond: lag.opsPerSecond,

@@ -2,32 +2,27 @@
  * Issue #4, through the real executable (`node bin/ferry.mjs sync …` as a child process):
  * --until-synced, --status-port (/status, /metrics), SIGTERM drain, and the process's peak RSS.
  */
-import type { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { markerKey } from "../../core/writer/marker.ts";
-import { fillDataset, startLoad } from "../helpers/load.ts";
-import { freePort, type RedisProc, sleep, startRedis, waitFor } from "../helpers/redis.ts";
-import { type CliRun, differences, killFerry, logLines, masterOffset, runFerry } from "./setup.ts";
+import { startLoad } from "../helpers/load.ts";
+import { freePort, sleep, waitFor } from "../helpers/redis.ts";
+import {
+  type CliRun,
+  differences,
+  killFerry,
+  logLines,
+  masterOffset,
+  runFerry,
+  useFilledServers,
+} from "./setup.ts";
 
 describe("ferry sync (CLI)", () => {
-  let source: RedisProc;
-  let target: RedisProc;
-  let src: Redis;
-  let dst: Redis;
+  const servers = useFilledServers(300);
   let run: CliRun | undefined;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis(), startRedis()]);
-    src = source.client();
-    dst = target.client();
-    await fillDataset(src, { keys: 300 });
-  });
   afterEach(() => killFerry(run));
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
 
   it("--until-synced exits 0 with an identical target and a summary", async () => {
+    const { source, target, src, dst } = servers;
     await dst.flushall();
     run = runFerry(["sync", "--source", source.url, "--target", target.url, "--until-synced"]);
     const code = await run.exited;
@@ -46,6 +41,7 @@ describe("ferry sync (CLI)", () => {
   });
 
   it("serves /status and /metrics, and drains and exits 0 on SIGTERM", async () => {
+    const { source, target, src, dst } = servers;
     await dst.flushall();
     const port = await freePort();
     run = runFerry(["sync", "--source", source.url, "--target", target.url, "--status-port", String(port)]);

@@ -3,33 +3,18 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { markerKey } from "../../core/writer/marker.ts";
 import { compareServers } from "../helpers/compare.ts";
-import { fillDataset } from "../helpers/load.ts";
-import { type RedisProc, startRedis } from "../helpers/redis.ts";
-import { type CliRun, differences, killFerry, runFerry } from "./setup.ts";
+import { type CliRun, differences, killFerry, runFerry, useFilledServers } from "./setup.ts";
 
 describe("ferry sync (CLI): --config", () => {
-  let source: RedisProc;
-  let target: RedisProc;
-  let src: Redis;
-  let dst: Redis;
+  const servers = useFilledServers(300);
   let run: CliRun | undefined;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis(), startRedis()]);
-    src = source.client();
-    dst = target.client();
-    await fillDataset(src, { keys: 300 });
-  });
   afterEach(() => killFerry(run));
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
 
   it("reads --config from .toml and .json, and command-line flags win", async () => {
+    const { source, target, src, dst } = servers;
     const dir = source.dir;
     const toml = join(dir, "ferry.toml");
     writeFileSync(

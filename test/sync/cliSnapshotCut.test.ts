@@ -2,31 +2,17 @@
  * Issue #4 (CLI): SIGTERM in the middle of a snapshot drains and exits 0; the next run of the same
  * command takes a new snapshot (the unfinished one cannot resume) and converges.
  */
-import type { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fillDataset } from "../helpers/load.ts";
-import { freePort, type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
-import { type CliRun, differences, killFerry, runFerry } from "./setup.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, waitFor } from "../helpers/redis.ts";
+import { type CliRun, differences, killFerry, runFerry, useFilledServers } from "./setup.ts";
 
 describe("ferry sync (CLI): a snapshot cut by SIGTERM", () => {
-  let source: RedisProc;
-  let target: RedisProc;
-  let src: Redis;
-  let dst: Redis;
+  const servers = useFilledServers(300);
   let run: CliRun | undefined;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis(), startRedis()]);
-    src = source.client();
-    dst = target.client();
-    await fillDataset(src, { keys: 300 });
-  });
   afterEach(() => killFerry(run));
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
 
   it("SIGTERM during the snapshot exits 0 quickly; the rerun takes a new snapshot and converges", async () => {
+    const { source, target, src, dst } = servers;
     await dst.flushall();
     // Enough keys that the snapshot is still running when the signal arrives (db 2, dropped below).
     await src.select(2);

@@ -7,13 +7,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { parseRedisUrl, redactUrl } from "../../core/connect/index.ts";
 import type { FilterSpec } from "../../core/filters/index.ts";
 import { type EndpointConfig, SYNC_DEFAULTS, type SyncConfig } from "../../core/jobs/syncConfig.ts";
 import { SyncJob } from "../../core/jobs/syncJob.ts";
 import { silentLogger } from "../../core/observability/logger.ts";
 import { compareServers, type Difference } from "../helpers/compare.ts";
-import { waitFor } from "../helpers/redis.ts";
+import { fillDataset } from "../helpers/load.ts";
+import { type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -184,4 +186,29 @@ export function logLines(text: string): Array<Record<string, unknown>> {
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface ServerPair {
+  source: RedisProc;
+  target: RedisProc;
+  src: Redis;
+  dst: Redis;
+}
+
+/**
+ * A source filled with `keys` keys of every kind and an empty target, shared by the tests of one
+ * file and stopped after them. Read the fields inside a test (they are set in beforeAll).
+ */
+export function useFilledServers(keys = 300): ServerPair {
+  const pair = {} as ServerPair;
+  beforeAll(async () => {
+    [pair.source, pair.target] = await Promise.all([startRedis(), startRedis()]);
+    pair.src = pair.source.client();
+    pair.dst = pair.target.client();
+    await fillDataset(pair.src, { keys });
+  });
+  afterAll(async () => {
+    await Promise.all([pair.source?.stop(), pair.target?.stop()]);
+  });
+  return pair;
 }

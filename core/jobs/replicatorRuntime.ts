@@ -11,7 +11,6 @@
  * - what the job should do: the JobStore. A job paused, finished or deleted through the API stops
  *   this process (the API may also stop the task); a heartbeat writes progress and phase back.
  */
-import { builtinCommandTable, loadCommandTable } from "../commands/index.ts";
 import { connectRedis } from "../connect/client.ts";
 import { ConflictError, FatalError, isRetryable } from "../errors.ts";
 import { compileFilter, type FilterSpec } from "../filters/index.ts";
@@ -21,7 +20,6 @@ import { startSourceOffsetPoller } from "../pipeline/lag.ts";
 import type { BatchQueue, JobState, JobStore, OffsetStore } from "../ports.ts";
 import { LEGACY_REPLID } from "../replication/replicaSession.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
-import { targetInfoFromInfo } from "../snapshot/target.ts";
 import type { MarkerState, TargetWriter } from "../writer/types.ts";
 import { syncConfigFromSpec } from "./embeddedRunner.ts";
 import { mergeShardReport, type ShardReport } from "./replicatorReport.ts";
@@ -29,6 +27,7 @@ import { ShardSync } from "./shardSync.ts";
 import type { Endpoint, JobSpec } from "./spec.ts";
 import { applyRunnerPhase } from "./stateMachine.ts";
 import type { SyncConfig } from "./syncConfig.ts";
+import { describeTarget, filterSpecFor } from "./syncEndpoints.ts";
 import type { StoredJob, StoredStatus } from "./view.ts";
 import { withEvent } from "./view.ts";
 
@@ -95,17 +94,10 @@ export class ReplicatorRuntime {
       ? { ...config.source, ...deps.sourceAddress }
       : config.source;
     const targetClient = await connectRedis(config.target, { name: "ferry-inspect" });
-    let target: ReturnType<typeof targetInfoFromInfo>;
-    let commandTable: Awaited<ReturnType<typeof loadCommandTable>>;
-    try {
-      target = targetInfoFromInfo(await targetClient.info("server"));
-      commandTable = await loadCommandTable(targetClient).catch(() => builtinCommandTable);
-    } finally {
-      targetClient.disconnect();
-    }
-    const spec: FilterSpec = { ...filters } as FilterSpec;
-    if (config.dbMap && !spec.dbMap) spec.dbMap = Object.fromEntries(config.dbMap);
-    const filter = compileFilter(spec);
+    const { target, commandTable } = await describeTarget(targetClient).finally(() =>
+      targetClient.disconnect(),
+    );
+    const filter = compileFilter(filterSpecFor(config, filters));
 
     const sync = new ShardSync({
       job: deps.job,

@@ -46,8 +46,7 @@ export async function inspectEndpoints(config: SyncConfig, spec: FilterSpec): Pr
   try {
     const sourceTopology = await detectTopology(sourceClient, config.source);
     const targetIsCluster = (await detectTopology(targetClient, config.target)).kind === "cluster";
-    const target = targetInfoFromInfo(await targetClient.info("server"));
-    const commandTable = await loadCommandTable(targetClient).catch(() => builtinCommandTable);
+    const { target, commandTable } = await describeTarget(targetClient);
     const sourceShards: SourceShard[] =
       sourceTopology.kind === "standalone"
         ? [{ id: "standalone", endpoint: config.source }]
@@ -63,6 +62,22 @@ export async function inspectEndpoints(config: SyncConfig, spec: FilterSpec): Pr
     sourceClient.disconnect();
     targetClient.disconnect();
   }
+}
+
+/** The target's server version (RESTORE payload compatibility) and its command key table. */
+export async function describeTarget(
+  client: Redis,
+): Promise<{ target: TargetInfo; commandTable: CommandTable }> {
+  const target = targetInfoFromInfo(await client.info("server"));
+  const commandTable = await loadCommandTable(client).catch(() => builtinCommandTable);
+  return { target, commandTable };
+}
+
+/** The job's filters with its db map folded in (the map may come from the config or the filters). */
+export function filterSpecFor(config: SyncConfig, filters: FilterSpec | undefined): FilterSpec {
+  const spec: FilterSpec = { ...(filters ?? {}) } as FilterSpec;
+  if (config.dbMap && !spec.dbMap) spec.dbMap = Object.fromEntries(config.dbMap);
+  return spec;
 }
 
 /** Is the target a cluster? (For work that needs only a writer, such as removing markers.) */

@@ -25,7 +25,13 @@ import { ShardSync } from "./shardSync.ts";
 import { SlotHandoff } from "./slotHandoff.ts";
 import { SourceOffsetPollers } from "./sourceOffsets.ts";
 import type { SyncConfig } from "./syncConfig.ts";
-import { inspectEndpoints, openWriter, type SourceShard, targetIsCluster } from "./syncEndpoints.ts";
+import {
+  filterSpecFor,
+  inspectEndpoints,
+  openWriter,
+  type SourceShard,
+  targetIsCluster,
+} from "./syncEndpoints.ts";
 import { type SyncPhase, type SyncStatus, shardTotals, shownPhase } from "./syncStatus.ts";
 
 export type { SyncStatus } from "./syncStatus.ts";
@@ -77,8 +83,7 @@ export class SyncJob {
   static async open(opts: SyncJobOptions): Promise<SyncJob> {
     const { config, log } = opts;
     const metrics = opts.metrics ?? createMetrics();
-    const spec: FilterSpec = { ...(opts.filters ?? {}) } as FilterSpec;
-    if (config.dbMap && !spec.dbMap) spec.dbMap = Object.fromEntries(config.dbMap);
+    const spec = filterSpecFor(config, opts.filters);
     const sides = await inspectEndpoints(config, spec);
     const filter = compileFilter(spec, {
       onFirstDrop: (e) =>

@@ -31,6 +31,13 @@ import type { ReplicaSessionOptions, ReplicaSink } from "./types.ts";
 export type ReplicaPhase = "connecting" | "handshake" | "snapshot" | "streaming" | "closed";
 
 const KEEPALIVE = 0x0a;
+const CLOSED_LINK_ADVICE =
+  "ferry reconnects and resumes with PSYNC; if it keeps happening, check the source's log (client-output-buffer-limit replica, repl-timeout)";
+
+function isConnectionReset(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ECONNRESET" || code === "EPIPE";
+}
 const DOLLAR = 0x24;
 /** Replid reported for a legacy SYNC transfer: a later PSYNC with it always gets a full resync. */
 export const LEGACY_REPLID = "?";
@@ -154,6 +161,16 @@ export class ReplicaSession {
       );
     }
     if (err instanceof FerryError) return err;
+    // A master that drops a replica (client-output-buffer-limit, repl-timeout, CLIENT KILL) closes
+    // the socket with our ACKs still unread in its buffer, so the kernel sends RST: a reset after
+    // the link was up is the same event as a clean close and must get the same advice.
+    if ((this._phase === "snapshot" || this._phase === "streaming") && isConnectionReset(err)) {
+      return new RetryableError(
+        `${this.address} closed the replication link during ${this._phase} (connection reset)`,
+        CLOSED_LINK_ADVICE,
+        { cause: err },
+      );
+    }
     return connectionError(this.options.endpoint, err, `during ${this._phase}`);
   }
 
@@ -174,7 +191,7 @@ export class ReplicaSession {
     if (next.done) {
       throw new RetryableError(
         `${this.address} closed the replication link during ${this._phase}`,
-        "ferry reconnects and resumes with PSYNC; if it keeps happening, check the source's log (client-output-buffer-limit replica, repl-timeout)",
+        CLOSED_LINK_ADVICE,
       );
     }
     this.decoder.push(next.value);

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FatalError, RetryableError } from "../../core/errors.ts";
 import { LEGACY_REPLID, ReplicaSession } from "../../core/replication/replicaSession.ts";
 import type { RedisEndpoint } from "../../core/replication/types.ts";
+import { startProxy } from "../helpers/proxy.ts";
 import { freePort, type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
 import { RecordingSink } from "./recordingSink.ts";
 
@@ -134,5 +135,22 @@ describe("ReplicaSession errors", () => {
     expect(err).toBeInstanceOf(RetryableError);
     expect((err as Error).message).toContain(`127.0.0.1:${redis.port}`);
     await redis.stop();
+  });
+
+  it("a reset mid-stream (how a master's drop for output-buffer limits often looks) → the same 'closed the replication link' error", async () => {
+    const redis = await start({});
+    const proxy = await startProxy(redis);
+    const sink = new RecordingSink();
+    const session = new ReplicaSession({ endpoint: { host: "127.0.0.1", port: proxy.port } }, sink);
+    const run = session.run().catch((e: unknown) => e);
+    await waitFor(() => sink.rdbDone);
+    proxy.cut(); // RST towards ferry
+    const err = await run;
+    await proxy.close();
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as Error).message).toMatch(
+      /closed the replication link during streaming \(connection reset\)/,
+    );
+    expect((err as RetryableError).advice).toMatch(/client-output-buffer-limit replica/);
   });
 });

@@ -180,7 +180,9 @@ export function describeConnectError(
       options,
     );
   }
-  if (has((e) => /without any password configured/.test(e.message))) {
+  // Redis 6+: "AUTH <password> called without any password configured for the default user";
+  // Redis ≤ 5 (and proxies speaking its dialect): "Client sent AUTH, but no password is set".
+  if (has((e) => /without any password configured|no password is set/.test(e.message))) {
     return new FatalError(
       `${at} has no password set, but one was given`,
       "remove the password from the URL / FERRY_*_PASSWORD (or set requirepass on the server)",

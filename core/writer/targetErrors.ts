@@ -2,7 +2,7 @@
  * What a target's error reply means for a migration, as data (STYLE.md habit 2): which ones a retry
  * can fix and which need the user, with the advice to print. Used by every writer.
  */
-import { FatalError, type FerryError, RetryableError } from "../errors.ts";
+import { FatalError, FerryError, isRetryable, RetryableError } from "../errors.ts";
 
 type Kind = "fatal" | "retryable";
 
@@ -83,6 +83,9 @@ export function isReplyError(err: unknown): err is Error {
  * timeout, "Connection is closed" — is retryable.
  */
 export function classifyTargetError(err: unknown, argv?: readonly Buffer[]): FerryError {
+  // A verdict already made (the transaction connection's AUTH mapping) must not be downgraded to
+  // "lost the target connection" and retried forever; retryable ones keep that framing below.
+  if (err instanceof FerryError && !isRetryable(err)) return err;
   const detail = err instanceof Error ? err.message : String(err);
   const command = argv?.[0]?.toString("latin1").toUpperCase() ?? "command";
   const key = printableKey(argv?.[1]);

@@ -12,7 +12,9 @@
  * in flight settles as a connection error (retryable) and the markers decide what was applied.
  */
 import type { Socket } from "node:net";
-import { RetryableError } from "../errors.ts";
+import { describeConnectError } from "../connect/client.ts";
+import { formatAddress } from "../connect/url.ts";
+import { FatalError, RetryableError } from "../errors.ts";
 import { openSocket } from "../replication/connect.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { RespDecoder } from "../resp/decoder.ts";
@@ -156,10 +158,31 @@ export class TxConnection {
       const auth = password !== undefined ? replies[0] : undefined;
       if (auth && !auth.ok) {
         this.drop(lost());
-        throw auth.error;
+        throw this.authError(auth.error);
       }
     }
     return socket;
+  }
+
+  /**
+   * An AUTH refusal gets the same verdict as on the ioredis connections (core/connect): WRONGPASS,
+   * NOAUTH, or a password given to a server without one — which ioredis only warns about and
+   * accepts, so this connection is where it surfaces. The reply is redacted first: a proxy may echo
+   * the password, and the error (with its cause) ends up in logs and job records.
+   */
+  private authError(error: unknown): unknown {
+    if (!(error instanceof TargetReplyError)) return error; // lost during the hello: retryable as is
+    const { password } = this.endpoint;
+    const reply = new TargetReplyError(password ? error.message.split(password).join("***") : error.message);
+    const verdict = describeConnectError([reply], this.endpoint, this.opts.connectTimeoutMs ?? 10_000);
+    if (verdict instanceof FatalError) return verdict;
+    // describeConnectError's last resort is "retry", but Redis answers AUTH even while loading or
+    // busy, so any other refusal of AUTH is one that a retry cannot change.
+    return new FatalError(
+      `${formatAddress(this.endpoint)} refused AUTH: ${reply.message}`,
+      "check the user and password in the target URL (or FERRY_TARGET_USERNAME / FERRY_TARGET_PASSWORD)",
+      { cause: reply },
+    );
   }
 
   private onData(chunk: Buffer): void {

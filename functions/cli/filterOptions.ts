@@ -1,9 +1,9 @@
 /**
  * The filter flags shared by `ferry sync` (and anything else that reads the source): they map 1:1
- * onto core/filters' FilterArgs, so CLI, config file and API accept the same rules.
+ * onto core/filters' FilterArgs (parseFilterArgs), so CLI, config file and API accept the same
+ * rules. Only the flag definitions live here: core/filters pulls zod, which `--help` must not load.
  */
 import type { Command } from "commander";
-import { type FilterArgs, type FilterSpec, parseFilterArgs } from "../../core/filters/index.ts";
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -35,8 +35,4 @@ export function addFilterOptions(command: Command): Command {
     )
     .option("--drop-command <names>", "drop these commands from the live stream, e.g. PUBLISH", collect)
     .option("--keep-flush", "apply FLUSHALL/FLUSHDB from the source (dropped by default, with a log line)");
-}
-
-export function filterSpecFromOptions(opts: FilterArgs): FilterSpec {
-  return parseFilterArgs(opts);
 }

@@ -10,7 +10,6 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { type Command, Option } from "commander";
 import { Registry } from "prom-client";
 import { FileJobStore } from "../../core/adapters/file/jobStore.ts";
 import { createApp } from "../../core/api/app.ts";
@@ -21,7 +20,7 @@ import {
   hashApiKey,
   parseApiKeyFile,
 } from "../../core/api/auth.ts";
-import { BadInputError, FatalError } from "../../core/errors.ts";
+import { BadInputError } from "../../core/errors.ts";
 import { ManualRunner } from "../../core/jobs/manualRunner.ts";
 import type { JobRunner } from "../../core/jobs/runner.ts";
 import { loadOrCreateKey, SealedJobStore } from "../../core/jobs/sealedJobStore.ts";
@@ -82,22 +81,13 @@ export function loadApiKeys(
 }
 
 /**
- * The embedded runner (the sync runtime in this process) lives in core/jobs/embeddedRunner.ts and
- * exports `createEmbeddedRunner({ registry, log, stateDir })`. Loaded by name so `serve` also works
- * (with --runner manual) in a build that does not ship it.
+ * The embedded runner (the sync runtime in this process, core/jobs/embeddedRunner.ts) loads only for
+ * `--runner embedded`. The specifier is a literal so the CLI bundle (scripts/bundle-cli.mjs) includes
+ * it: a computed one would stay a runtime import of a .ts file, which plain node cannot load.
  */
 async function embeddedRunner(registry: Registry, log: Logger, stateDir: string): Promise<JobRunner> {
-  const specifier = "../../core/jobs/embeddedRunner.ts";
-  const mod = (await import(specifier).catch(() => null)) as {
-    createEmbeddedRunner?: (opts: { registry: Registry; log: Logger; stateDir: string }) => JobRunner;
-  } | null;
-  if (!mod?.createEmbeddedRunner) {
-    throw new FatalError(
-      "this build has no embedded sync runtime (core/jobs/embeddedRunner.ts)",
-      "use `ferry serve --runner manual` to try the API without migrating anything",
-    );
-  }
-  return mod.createEmbeddedRunner({ registry, log, stateDir });
+  const { createEmbeddedRunner } = await import("../../core/jobs/embeddedRunner.ts");
+  return createEmbeddedRunner({ registry, log, stateDir });
 }
 
 export async function startServer(
@@ -170,53 +160,4 @@ function keyBanner(key: string): string {
     "  Use it as: curl -H 'Authorization: Bearer <key>' …  or  FERRY_API_KEY=<key> ferry jobs list",
     "",
   ].join("\n");
-}
-
-export function register(program: Command): void {
-  program
-    .command("serve")
-    .summary("run the job API and web console on this machine")
-    .description("Run the job API (create, watch, pause, resume, cut over migrations) on this machine")
-    .option("--port <port>", "port to listen on", (v) => portNumber(v), 7070)
-    .option("--host <host>", "address to bind (keep 127.0.0.1 unless a TLS proxy fronts ferry)", "127.0.0.1")
-    .option("--state-dir <dir>", "where jobs and the API key hash are kept", ".ferry")
-    .option("--api-key-file <file>", "API keys, one per line: <key or sha256:HEX> [admin|read]")
-    .addOption(
-      new Option("--runner <runner>", "embedded: migrate in this process; manual: API only, migrates nothing")
-        .choices(["embedded", "manual"])
-        .default("embedded"),
-    )
-    .action(
-      async (o: {
-        port: number;
-        host: string;
-        stateDir: string;
-        apiKeyFile?: string;
-        runner: "embedded" | "manual";
-      }) => {
-        const server = await startServer({
-          port: o.port,
-          host: o.host,
-          stateDir: o.stateDir,
-          runner: o.runner,
-          ...(o.apiKeyFile === undefined ? {} : { apiKeyFile: o.apiKeyFile }),
-        });
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off("SIGINT", stop);
-            process.off("SIGTERM", stop);
-            server.close().then(resolve, resolve);
-          };
-          process.on("SIGINT", stop);
-          process.on("SIGTERM", stop);
-        });
-      },
-    );
-}
-
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new BadInputError(`invalid port "${value}"`, "use 1–65535 (0: any free port)");
-  return n;
 }

@@ -1,7 +1,8 @@
 /**
  * ReplicaSession: poses as a replica of one source master over a raw socket (DESIGN.md data flow).
  *
- *   AUTH → REPLCONF listening-port → REPLCONF capa eof capa psync2 → PSYNC <replid> <offset+1> | ? -1
+ *   AUTH → CLIENT SETNAME → REPLCONF listening-port 0 → REPLCONF capa eof capa psync2
+ *   → PSYNC <replid> <offset+1> | ? -1
  *   +FULLRESYNC → RDB payload ($<len> or $EOF:<mark>) → command stream      (sink.fullResync/rdb*)
  *   +CONTINUE   → command stream from the resume offset                       (sink.continued)
  *
@@ -39,6 +40,8 @@ function isConnectionReset(err: unknown): boolean {
   return code === "ECONNRESET" || code === "EPIPE";
 }
 const DOLLAR = 0x24;
+/** The replication link's name in the source's CLIENT LIST (it shows there with flags=S). */
+export const REPLICA_CLIENT_NAME = "ferry-replica";
 /** Replid reported for a legacy SYNC transfer: a later PSYNC with it always gets a full resync. */
 export const LEGACY_REPLID = "?";
 const FULLRESYNC = /^FULLRESYNC ([0-9a-zA-Z]{40}) (\d+)$/;
@@ -262,14 +265,36 @@ export class ReplicaSession {
     );
   }
 
+  /**
+   * listening-port defaults to 0, which is what a Redis replica with `port 0` announces: "this
+   * replica accepts no connections". Redis shows it in INFO/ROLE and logs `<unknown-replica-port>`,
+   * and Sentinel lists such a replica but never connects to it (sentinel.c: "port == 0 means
+   * invalid address"), so it can never pick ferry for promotion or send it REPLICAOF. A real port
+   * (e.g. ferry's status port) would make Sentinel dial an HTTP server as a Redis replica.
+   * docs/replication.md says how to recognise ferry instead: the client name below.
+   */
   private async handshake(): Promise<void> {
     const { endpoint, listeningPort } = this.options;
     if (endpoint.password !== undefined) {
       const user = endpoint.username ? [endpoint.username] : [];
       await this.expectOk("AUTH", ["AUTH", ...user, endpoint.password]);
     }
+    await this.setName();
     await this.expectOk("REPLCONF listening-port", ["REPLCONF", "listening-port", listeningPort ?? 0]);
     await this.expectOk("REPLCONF capa", ["REPLCONF", "capa", "eof", "capa", "psync2"]);
+  }
+
+  /**
+   * CLIENT SETNAME, so `CLIENT LIST TYPE replica` shows which replica is ferry. Optional: a user
+   * limited to the replication commands (+psync +replconf +ping) gets NOPERM, a source with CLIENT
+   * renamed away "unknown command" — neither stops the migration. Anything but a reply still does.
+   */
+  private async setName(): Promise<void> {
+    this.write(["CLIENT", "SETNAME", REPLICA_CLIENT_NAME]);
+    const reply = await this.reply();
+    if (reply instanceof RespErrorReply) return;
+    if (!(reply instanceof RespSimpleString && reply.value === "OK"))
+      throw this.notRedis("CLIENT SETNAME", reply);
   }
 
   /** Sends PSYNC; true when a full resync (RDB payload) follows. */
@@ -386,11 +411,15 @@ export class ReplicaSession {
       // Frames may already be buffered: they can arrive in the same read as +CONTINUE or the RDB's end.
       let batch: Command[] = [];
       const decoder = this.decoder;
-      for (let frame = decoder.nextCommand(); frame !== NEED_MORE; frame = decoder.nextCommand()) {
+      for (;;) {
         const beforeOffset = stream.safeOffset;
         const beforeDb = stream.safeDb;
         let getAck: boolean;
-        if (Array.isArray(frame)) {
+        const frame = decoder.scanCommand() ? null : decoder.nextCommand();
+        if (frame === NEED_MORE) break;
+        if (frame === null) {
+          getAck = stream.feedScanned(decoder.scanned, batch);
+        } else if (Array.isArray(frame)) {
           getAck = stream.feedArgv(frame, decoder.lastFrameBytes, decoder.lastFrameRaw ?? undefined, batch);
         } else {
           const result = stream.feed(frame);

@@ -115,7 +115,16 @@ export default $config({
         // The function URL authorises callers (SigV4); functions/api.ts then checks no bearer key.
         FERRY_API_AUTH: "iam",
       },
-      permissions: policies.apiPermissions({ jobs: jobs.arn, offsets: offsets.arn }),
+      permissions: [
+        ...policies.apiPermissions({ jobs: jobs.arn, offsets: offsets.arn }),
+        // RunTask / ListTasks / StopTask of functions/aws/ecsTasks.ts (the link alone lacks ListTasks).
+        ...policies.apiTaskPermissions({
+          cluster: cluster.nodes.cluster.arn,
+          taskDefinition: replicator.taskDefinition,
+          tasks: cluster.nodes.cluster.arn.apply(policies.taskArnPattern),
+          roles: [replicator.nodes.taskRole.arn, replicator.nodes.executionRole.arn],
+        }),
+      ],
     });
 
     return {

@@ -63,6 +63,9 @@ const STACK = {
   roles: ["arn:aws:iam::123456789012:role/ferry-task", "arn:aws:iam::123456789012:role/ferry-exec"],
 };
 
+/** A task's ARN in the long format ECS uses since 2018: `…:task/<cluster name>/<task id>`. */
+const taskArn = (cluster: string) => `${ACCOUNT}:task/${cluster.split(":cluster/")[1]}/0123abcd`;
+
 /** One authorisation IAM performs for an API call: action, resource ARN, request context. */
 interface Check {
   action: string;
@@ -92,14 +95,14 @@ const IAM_CHECKS: Record<
   StopTask: (c) => [
     {
       action: "ecs:StopTask",
-      resource: `${taskArnPattern(c.cluster).slice(0, -1)}0123abcd`,
+      resource: taskArn(c.cluster),
       context: { "ecs:cluster": c.cluster },
     },
   ],
   DescribeTasks: (c) => [
     {
       action: "ecs:DescribeTasks",
-      resource: `${taskArnPattern(c.cluster).slice(0, -1)}0123abcd`,
+      resource: taskArn(c.cluster),
       context: { "ecs:cluster": c.cluster },
     },
   ],

@@ -73,7 +73,7 @@ export function filterCommand(cmd: Command, table: CommandTable, ctx: CommandFil
 
   let argv = cmd.argv;
   let idx = keyIndexes(table, argv);
-  if (idx === null) return { kind: "keep", command: { ...cmd, db }, trimmed: false, unknown: true };
+  if (idx === null) return { kind: "keep", command: { ...cmd, argv, db }, trimmed: false, unknown: true };
 
   let trimmed = false;
   if (idx.length > 0) {

@@ -6,6 +6,7 @@ import type { CommandTable } from "../commands/table.ts";
 import type { Command } from "../model.ts";
 import type { RdbValueType } from "../rdb/types.ts";
 import { CommandNames } from "../resp/names.ts";
+import { lookupCommandName } from "../resp/streamCommand.ts";
 import { filterCommand } from "./commands.ts";
 import { compileGlob } from "./glob.ts";
 import { DEFAULT_DROPPED_COMMANDS, type FilterSpec, FLUSH_COMMANDS } from "./spec.ts";
@@ -162,8 +163,7 @@ export function compileFilter(spec: FilterSpec, opts: FilterOptions = {}): Filte
     mapDb,
     renameKey,
     command(cmd, table) {
-      const name = cmd.argv[0];
-      if (passThrough && name !== undefined && droppedFirstWords.get(name) === undefined) return cmd;
+      if (passThrough && lookupCommandName(droppedFirstWords, cmd) === undefined) return cmd;
       const result = filterCommand(cmd, table, {
         rules,
         dropped,

@@ -16,6 +16,7 @@ import { FatalError } from "../errors.ts";
 import type { Batch, Command } from "../model.ts";
 import type { BatchQueue, Clock } from "../ports.ts";
 import { systemClock } from "../ports.ts";
+import type { RawCommand } from "../resp/raw.ts";
 
 export interface BatcherOptions {
   job: string;
@@ -39,6 +40,11 @@ export function commandBytes(argv: readonly Buffer[]): number {
   let bytes = 3 + digits(argv.length);
   for (const arg of argv) bytes += 5 + digits(arg.length) + arg.length;
   return bytes;
+}
+
+/** commandBytes of `command`, read off its source frame when it still has one (no argv built). */
+export function encodedSize(command: Command): number {
+  return (command as RawCommand).raw?.length ?? commandBytes(command.argv);
 }
 
 /** Decimal digits of a length, without building its string (called for every argument). */
@@ -161,7 +167,7 @@ export class Batcher {
       if (txn !== undefined) while (j < commands.length && commands[j]!.txn === txn) j++;
       // Hot path (every snapshot and stream command): no per-command array or closure.
       let unitBytes = 0;
-      for (let k = i; k < j; k++) unitBytes += commandBytes(commands[k]!.argv);
+      for (let k = i; k < j; k++) unitBytes += encodedSize(commands[k]!);
       const unitLength = j - i;
       const open = this.open;
       if (

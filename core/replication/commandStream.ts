@@ -7,8 +7,10 @@
 
 import { FatalError } from "../errors.ts";
 import type { Command } from "../model.ts";
+import type { ScannedCommand } from "../resp/decoder.ts";
 import { CommandNames } from "../resp/names.ts";
 import type { RawCommand } from "../resp/raw.ts";
+import { StreamCommand, splitCommandFrame } from "../resp/streamCommand.ts";
 import type { RespFrame } from "../resp/types.ts";
 
 /** Commands the stream consumes itself (matched case-insensitively). Everything else is data. */
@@ -69,6 +71,35 @@ export class CommandStream {
     const commands: Command[] = [];
     const getAck = this.feedArgv(argv as Buffer[], frame.bytes, undefined, commands);
     return { commands, getAck };
+  }
+
+  /**
+   * The hottest path: a command frame the decoder scanned (RespDecoder.scanCommand). A data command
+   * becomes a StreamCommand that keeps the frame's bytes and builds no argv; the rare control
+   * frames (PING, SELECT, REPLCONF, MULTI, EXEC) take feedArgv.
+   */
+  feedScanned(scan: ScannedCommand, out: Command[]): boolean {
+    const { buf, start, end } = scan;
+    const raw = buf.subarray(start, end);
+    if (CONTROL.getRange(buf, scan.nameStart, scan.nameEnd) !== undefined) {
+      return this.feedArgv(splitCommandFrame(raw), end - start, raw, out);
+    }
+    this.offset += end - start;
+    const command = new StreamCommand(
+      raw,
+      scan.nameStart - start,
+      scan.nameEnd - start,
+      this.db,
+      this.offset,
+    );
+    if (this.txn) {
+      this.txn.push(command);
+    } else {
+      out.push(command);
+      this.safeOffset = this.offset;
+      this.safeDb = this.db;
+    }
+    return false;
   }
 
   /**

@@ -15,6 +15,7 @@
  */
 import { constants } from "node:buffer";
 import { RespProtocolError, showBytes } from "./errors.ts";
+import { splitCommandFrame } from "./streamCommand.ts";
 import {
   NEED_MORE,
   type NeedMore,
@@ -59,6 +60,15 @@ interface OpenAggregate {
   items: RespValue[];
   /** Elements still expected (maps and attributes count keys and values). */
   remaining: number;
+}
+
+/** A command frame found by RespDecoder.scanCommand: buf[start, end), its name buf[nameStart, nameEnd). */
+export interface ScannedCommand {
+  buf: Buffer;
+  start: number;
+  end: number;
+  nameStart: number;
+  nameEnd: number;
 }
 
 export interface RespDecoderOptions {
@@ -171,43 +181,65 @@ export class RespDecoder {
     return this.next();
   }
 
+  /**
+   * The leanest hot path: when the next frame is an array of bulk strings held whole in the
+   * current buffer, consumes it and describes it in `scanned` (positions in `scanned.buf`) without
+   * building anything; false (nothing consumed) otherwise — then call nextCommand().
+   */
+  scanCommand(): boolean {
+    if (this.inFrame) return false;
+    const buf = this.buf;
+    const start = this.pos;
+    const end = buf.length;
+    if (start >= end || buf[start] !== 0x2a) return false;
+    let at = start + 1;
+    let count = 0;
+    for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
+      count = count * 10 + c - 0x30;
+    if (at === start + 1 || at + 1 >= end || buf[at] !== CR || buf[at + 1] !== LF) return false;
+    if (count === 0 || count > this.maxAggregate || count > 1024 * 1024) return false;
+    at += 2;
+    const scanned = this.scanned;
+    for (let n = 0; n < count; n++) {
+      if (at >= end || buf[at] !== 0x24) return false;
+      const digitsAt = ++at;
+      let length = 0;
+      for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
+        length = length * 10 + c - 0x30;
+      if (at === digitsAt || at - digitsAt > 15 || length > this.maxBulk) return false;
+      const body = at + 2;
+      if (body + length + 2 > end || buf[at] !== CR || buf[at + 1] !== LF) return false;
+      if (buf[body + length] !== CR || buf[body + length + 1] !== LF) return false;
+      if (n === 0) {
+        scanned.nameStart = body;
+        scanned.nameEnd = body + length;
+      }
+      at = body + length + 2;
+    }
+    this.pos = at;
+    this.frameStart = -1;
+    scanned.buf = buf;
+    scanned.start = start;
+    scanned.end = at;
+    return true;
+  }
+
+  /** What the last successful scanCommand() found (overwritten by the next one). */
+  readonly scanned: ScannedCommand = { buf: EMPTY, start: 0, end: 0, nameStart: 0, nameEnd: 0 };
+
   /** Wire size of the frame nextCommand() returned as an argv. */
   lastFrameBytes = 0;
   /** Its exact bytes (a view of the received chunk), or null when it came from next(). */
   lastFrameRaw: Buffer | null = null;
 
-  /** `*<n>\r\n` then n × `$<len>\r\n<bytes>\r\n`, all in `buf`; null (nothing consumed) otherwise. */
+  /** scanCommand() plus the argv as views of the frame; null (nothing consumed) otherwise. */
   private parseCommand(): Buffer[] | null {
-    const buf = this.buf;
-    const start = this.pos;
-    const end = buf.length;
-    if (start >= end || buf[start] !== 0x2a) return null;
-    let at = start + 1;
-    let count = 0;
-    for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
-      count = count * 10 + c - 0x30;
-    if (at === start + 1 || at + 1 >= end || buf[at] !== CR || buf[at + 1] !== LF) return null;
-    if (count === 0 || count > this.maxAggregate || count > 1024 * 1024) return null;
-    at += 2;
-    const argv: Buffer[] = [];
-    for (let n = 0; n < count; n++) {
-      if (at >= end || buf[at] !== 0x24) return null;
-      const digitsAt = ++at;
-      let length = 0;
-      for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
-        length = length * 10 + c - 0x30;
-      if (at === digitsAt || at - digitsAt > 15 || length > this.maxBulk) return null;
-      const body = at + 2;
-      if (body + length + 2 > end || buf[at] !== CR || buf[at + 1] !== LF) return null;
-      if (buf[body + length] !== CR || buf[body + length + 1] !== LF) return null;
-      argv.push(buf.subarray(body, body + length));
-      at = body + length + 2;
-    }
-    this.pos = at;
-    this.frameStart = -1;
-    this.lastFrameBytes = at - start;
-    this.lastFrameRaw = buf.subarray(start, at);
-    return argv;
+    if (!this.scanCommand()) return null;
+    const { buf, start, end } = this.scanned;
+    const raw = buf.subarray(start, end);
+    this.lastFrameBytes = end - start;
+    this.lastFrameRaw = raw;
+    return splitCommandFrame(raw);
   }
 
   // ---- raw mode: the RDB payload travels inside the same socket --------------------------------

@@ -10,10 +10,10 @@ function lower(byte: number): number {
   return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
 }
 
-/** FNV-1a over the lower-cased bytes. */
-function foldedHash(name: Buffer): number {
+/** FNV-1a over the lower-cased bytes of buf[start, end). */
+function foldedHash(buf: Buffer, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ lower(name[i]!), 0x01000193);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ lower(buf[i]!), 0x01000193);
   return hash >>> 0;
 }
 
@@ -32,7 +32,7 @@ export class CommandNames<V> {
     for (const [text, value] of entries) {
       const name = Buffer.from(text.toLowerCase(), "latin1");
       longest = Math.max(longest, name.length);
-      const hash = foldedHash(name);
+      const hash = foldedHash(name, 0, name.length);
       const list = this.byHash.get(hash) ?? [];
       list.push({ name, value });
       this.byHash.set(hash, list);
@@ -42,16 +42,22 @@ export class CommandNames<V> {
 
   /** The value of `name` (any case), or undefined. */
   get(name: Buffer): V | undefined {
-    if (name.length > this.longest || name.length === 0) return undefined;
-    const list = this.byHash.get(foldedHash(name));
+    return this.getRange(name, 0, name.length);
+  }
+
+  /** The value of the name held in buf[start, end), without a view of it. */
+  getRange(buf: Buffer, start: number, end: number): V | undefined {
+    const length = end - start;
+    if (length > this.longest || length <= 0) return undefined;
+    const list = this.byHash.get(foldedHash(buf, start, end));
     if (list === undefined) return undefined;
-    for (const entry of list) if (sameName(name, entry.name)) return entry.value;
+    for (const entry of list) if (sameName(buf, start, length, entry.name)) return entry.value;
     return undefined;
   }
 }
 
-function sameName(name: Buffer, lowerName: Buffer): boolean {
-  if (name.length !== lowerName.length) return false;
-  for (let i = 0; i < name.length; i++) if (lower(name[i]!) !== lowerName[i]) return false;
+function sameName(buf: Buffer, start: number, length: number, lowerName: Buffer): boolean {
+  if (length !== lowerName.length) return false;
+  for (let i = 0; i < length; i++) if (lower(buf[start + i]!) !== lowerName[i]) return false;
   return true;
 }

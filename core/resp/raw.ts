@@ -9,6 +9,7 @@
  * Never serialized (core/wire encodes argv).
  */
 import type { Command } from "../model.ts";
+import { StreamCommand } from "./streamCommand.ts";
 
 export type RawCommand = Command & { raw?: Buffer };
 
@@ -23,6 +24,8 @@ function digits(n: number): number {
 export function rawEncoding(command: Command): Buffer | undefined {
   const raw = (command as RawCommand).raw;
   if (raw === undefined) return undefined;
+  // Nobody asked for its argv, so nobody can have rewritten it: the frame is the command.
+  if (command instanceof StreamCommand && command.untouched) return raw;
   const { argv } = command;
   let bytes = 3 + digits(argv.length);
   for (const arg of argv) bytes += 5 + digits(arg.length) + arg.length;

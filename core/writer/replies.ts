@@ -5,7 +5,7 @@
 import type { FerryError } from "../errors.ts";
 import type { Command } from "../model.ts";
 import { classifyTargetError, isReplyError } from "./targetErrors.ts";
-import type { WireTx } from "./transaction.ts";
+import { argvAt, type WireTx } from "./transaction.ts";
 
 export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -24,7 +24,7 @@ export function settle(promise: Promise<unknown>): Promise<Settled> {
 export function analyze(wire: WireTx, replies: Settled[]): Outcome {
   for (let i = 0; i <= wire.multiAt; i++) {
     const reply = replies[i]!;
-    if (!reply.ok) return { kind: "failed", error: classifyTargetError(reply.error, wire.argv[i]) };
+    if (!reply.ok) return { kind: "failed", error: classifyTargetError(reply.error, argvAt(wire, i)) };
   }
   const exec = replies[wire.execAt]!;
   if (!exec.ok) {
@@ -32,9 +32,12 @@ export function analyze(wire: WireTx, replies: Settled[]): Outcome {
     for (let q = 0; q < wire.queued.length; q++) {
       const reply = replies[wire.multiAt + 1 + q]!;
       if (!reply.ok)
-        return { kind: "failed", error: classifyTargetError(reply.error, wire.argv[wire.multiAt + 1 + q]) };
+        return {
+          kind: "failed",
+          error: classifyTargetError(reply.error, argvAt(wire, wire.multiAt + 1 + q)),
+        };
     }
-    return { kind: "failed", error: classifyTargetError(exec.error, wire.argv[wire.execAt]) };
+    return { kind: "failed", error: classifyTargetError(exec.error, argvAt(wire, wire.execAt)) };
   }
   if (exec.value === null) return { kind: "aborted" };
   const results = exec.value as unknown[];
@@ -43,7 +46,7 @@ export function analyze(wire: WireTx, replies: Settled[]): Outcome {
     const value = results[q];
     if (!isReplyError(value)) continue;
     const command = wire.queued[q];
-    const error = classifyTargetError(value, wire.argv[wire.multiAt + 1 + q]);
+    const error = classifyTargetError(value, argvAt(wire, wire.multiAt + 1 + q));
     if (!command) return { kind: "failed", error }; // SELECT or the marker SET itself failed
     errors.push({ error, command });
   }

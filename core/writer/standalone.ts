@@ -270,7 +270,7 @@ export class StandaloneWriter implements TargetWriter {
     for (const tx of plan.transactions) {
       const wire = wireTransaction(tx, marker, keyBuf, this.markerDb);
       wires.push(wire);
-      replies.push(this.tx.sendEncoded(wire.payload, wire.argv.length));
+      replies.push(this.tx.sendEncoded(wire.payload, wire.frames.length));
       marker = tx.marker;
     }
     this.expected.set(job.key, plan.final);

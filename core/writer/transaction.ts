@@ -22,7 +22,7 @@
  */
 
 import type { Batch, Command } from "../model.ts";
-import { commandBytes } from "../pipeline/batcher.ts";
+import { encodedSize } from "../pipeline/batcher.ts";
 import { encodedLength, writeCommand } from "../resp/encoder.ts";
 import { rawEncoding } from "../resp/raw.ts";
 import { encodeMarker, isApplied } from "./marker.ts";
@@ -143,7 +143,7 @@ export function planBatch(batch: Batch, marker: MarkerState | null, limits: Exec
       let j = i + 1;
       if (txn !== undefined) while (j < todo.length && todo[j]!.txn === txn) j++;
       let unitBytes = 0;
-      for (let k = i; k < j; k++) unitBytes += commandBytes(todo[k]!.argv);
+      for (let k = i; k < j; k++) unitBytes += encodedSize(todo[k]!);
       if (
         current.length > 0 &&
         (current.length + (j - i) > limits.maxCommands || bytes + unitBytes > limits.maxBytes)
@@ -160,17 +160,26 @@ export function planBatch(batch: Batch, marker: MarkerState | null, limits: Exec
 }
 
 export interface WireTx {
-  argv: Buffer[][];
+  /**
+   * Every frame of the transaction; null for a queued source command (its argv is
+   * `queued[i - multiAt - 1].argv`, built only when a reply has to name it: see argvAt).
+   */
+  frames: Array<Buffer[] | null>;
   /**
    * The whole transaction encoded for one socket write: source commands that arrived with their
    * RESP bytes (core/resp/raw.ts) are copied verbatim, the rest encoded from argv.
    */
   payload: Buffer;
-  /** Index in `argv` of MULTI and EXEC. */
+  /** Index in `frames` of MULTI and EXEC. */
   multiAt: number;
   execAt: number;
   /** For each command queued between MULTI and EXEC: the source command, or null (SELECT, marker SET). */
   queued: Array<Command | null>;
+}
+
+/** The argv of frame `i` of `wire` (for error messages). */
+export function argvAt(wire: WireTx, i: number): Buffer[] {
+  return wire.frames[i] ?? wire.queued[i - wire.multiAt - 1]?.argv ?? [];
 }
 
 const b = (s: string | number): Buffer => Buffer.from(String(s));
@@ -181,48 +190,53 @@ export function wireTransaction(
   key: Buffer,
   markerDb: number,
 ): WireTx {
-  const argv: Buffer[][] = [
+  const frames: Array<Buffer[] | null> = [
     [b("SELECT"), b(markerDb)],
     [b("WATCH"), key],
     [b("EVAL"), b(GUARD_SCRIPT), b(1), key, b(expected ? encodeMarker(expected) : "")],
     [b("MULTI")],
   ];
-  const multiAt = argv.length - 1;
+  const multiAt = frames.length - 1;
   const queued: Array<Command | null> = [];
   let db = markerDb;
   for (const command of plan.commands) {
     if (command.db !== db) {
-      argv.push([b("SELECT"), b(command.db)]);
+      frames.push([b("SELECT"), b(command.db)]);
       queued.push(null);
       db = command.db;
     }
-    argv.push(command.argv);
+    frames.push(null);
     queued.push(command);
   }
   if (db !== markerDb) {
-    argv.push([b("SELECT"), b(markerDb)]);
+    frames.push([b("SELECT"), b(markerDb)]);
     queued.push(null);
   }
-  argv.push([b("SET"), key, b(encodeMarker(plan.marker))]);
+  frames.push([b("SET"), key, b(encodeMarker(plan.marker))]);
   queued.push(null);
-  argv.push([b("EXEC")]);
-  return { argv, payload: encodeWire(argv, queued, multiAt), multiAt, execAt: argv.length - 1, queued };
+  frames.push([b("EXEC")]);
+  const wire: WireTx = { frames, payload: EMPTY, multiAt, execAt: frames.length - 1, queued };
+  wire.payload = encodeWire(wire);
+  return wire;
 }
 
-function encodeWire(argv: Buffer[][], queued: Array<Command | null>, multiAt: number): Buffer {
-  const raws: Array<Buffer | undefined> = new Array(argv.length);
+const EMPTY = Buffer.alloc(0);
+
+function encodeWire(wire: WireTx): Buffer {
+  const { frames, queued, multiAt } = wire;
+  const raws: Array<Buffer | undefined> = new Array(frames.length);
   let size = 0;
-  for (let i = 0; i < argv.length; i++) {
+  for (let i = 0; i < frames.length; i++) {
     const command = i > multiAt ? queued[i - multiAt - 1] : null;
     const raw = command ? rawEncoding(command) : undefined;
     raws[i] = raw;
-    size += raw ? raw.length : encodedLength(argv[i]!);
+    size += raw ? raw.length : encodedLength(argvAt(wire, i));
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
-  for (let i = 0; i < argv.length; i++) {
+  for (let i = 0; i < frames.length; i++) {
     const raw = raws[i];
-    at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argv[i]!);
+    at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argvAt(wire, i));
   }
   return out;
 }

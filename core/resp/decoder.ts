@@ -83,6 +83,21 @@ export interface RespDecoderOptions {
 /** Internal: an aggregate header was read and pushed on the stack. */
 const OPENED: unique symbol = Symbol("resp.opened");
 
+/**
+ * The simple strings a writer reads by the thousand (`+OK`, and `+QUEUED` for every command of a
+ * MULTI block) come back as shared instances: no string and no object per reply.
+ */
+export const SIMPLE_OK = new RespSimpleString("OK");
+export const SIMPLE_QUEUED = new RespSimpleString("QUEUED");
+const QUEUED_BYTES = Buffer.from("QUEUED");
+
+function simpleString(buf: Buffer, start: number, end: number): RespSimpleString {
+  const length = end - start;
+  if (length === 2 && buf[start] === 0x4f && buf[start + 1] === 0x4b) return SIMPLE_OK;
+  if (length === 6 && buf.compare(QUEUED_BYTES, 0, 6, start, end) === 0) return SIMPLE_QUEUED;
+  return new RespSimpleString(buf.toString("utf8", start, end));
+}
+
 const DOUBLE_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const BIGNUM_TEXT = /^[+-]?\d+$/;
 
@@ -360,7 +375,7 @@ export class RespDecoder {
     switch (type) {
       case "simple":
         this.pos = next;
-        return new RespSimpleString(buf.toString("utf8", start + 1, cr));
+        return simpleString(buf, start + 1, cr);
       case "error":
         this.pos = next;
         return new RespErrorReply(buf.toString("utf8", start + 1, cr));

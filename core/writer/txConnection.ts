@@ -17,7 +17,7 @@ import { formatAddress } from "../connect/url.ts";
 import { FatalError, RetryableError } from "../errors.ts";
 import { openSocket } from "../replication/connect.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
-import { RespDecoder } from "../resp/decoder.ts";
+import { RespDecoder, SIMPLE_OK, SIMPLE_QUEUED } from "../resp/decoder.ts";
 import { encodeCommands } from "../resp/encoder.ts";
 import { NEED_MORE, RespErrorReply, RespSimpleString, type RespValue } from "../resp/types.ts";
 import type { Settled } from "./replies.ts";
@@ -42,11 +42,26 @@ interface Pending {
   resolve: (results: Settled[]) => void;
 }
 
+/** What a MULTI block's commands and EXEC's elements mostly are: one shared object each. */
+const OK: Settled = { ok: true, value: "OK" };
+const QUEUED: Settled = { ok: true, value: "QUEUED" };
+
 function toReply(value: RespValue): unknown {
   if (value instanceof RespSimpleString) return value.value;
   if (value instanceof RespErrorReply) return new TargetReplyError(value.message);
-  if (Array.isArray(value)) return value.map(toReply);
+  if (Array.isArray(value)) {
+    // In place: the decoder's array is ours, and EXEC's can hold thousands of elements.
+    for (let i = 0; i < value.length; i++) value[i] = toReply(value[i]!) as RespValue;
+    return value;
+  }
   return value;
+}
+
+function settled(value: RespValue): Settled {
+  if (value === SIMPLE_QUEUED) return QUEUED;
+  if (value === SIMPLE_OK) return OK;
+  const reply = toReply(value);
+  return reply instanceof TargetReplyError ? { ok: false, error: reply } : { ok: true, value: reply };
 }
 
 export class TxConnection {
@@ -199,10 +214,7 @@ export class TxConnection {
       if (frame === NEED_MORE) return;
       const entry = this.pending[0];
       if (!entry) continue; // nothing asked for it (cannot happen without a server bug)
-      const value = toReply(frame.value);
-      entry.results.push(
-        value instanceof TargetReplyError ? { ok: false, error: value } : { ok: true, value },
-      );
+      entry.results.push(settled(frame.value));
       if (entry.results.length === entry.expected) {
         this.pending.shift();
         entry.resolve(entry.results);

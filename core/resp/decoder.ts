@@ -89,12 +89,14 @@ const OPENED: unique symbol = Symbol("resp.opened");
  */
 export const SIMPLE_OK = new RespSimpleString("OK");
 export const SIMPLE_QUEUED = new RespSimpleString("QUEUED");
-const QUEUED_BYTES = Buffer.from("QUEUED");
 
 function simpleString(buf: Buffer, start: number, end: number): RespSimpleString {
   const length = end - start;
   if (length === 2 && buf[start] === 0x4f && buf[start + 1] === 0x4b) return SIMPLE_OK;
-  if (length === 6 && buf.compare(QUEUED_BYTES, 0, 6, start, end) === 0) return SIMPLE_QUEUED;
+  if (length === 6 && buf[start] === 0x51 && buf[start + 1] === 0x55 && buf[start + 5] === 0x44) {
+    // Q U … D: compare the rest only when the ends already match.
+    if (buf[start + 2] === 0x45 && buf[start + 3] === 0x55 && buf[start + 4] === 0x45) return SIMPLE_QUEUED;
+  }
   return new RespSimpleString(buf.toString("utf8", start, end));
 }
 

@@ -241,6 +241,27 @@ export class RespDecoder {
     return true;
   }
 
+  /**
+   * Consumes up to `max` back-to-back copies of the complete frame `literal` (e.g. `+QUEUED\r\n`)
+   * from the current buffer; returns how many. A writer reading a MULTI block's replies skips
+   * thousands of identical frames this way instead of decoding each.
+   */
+  skipRepeated(literal: Buffer, max: number): number {
+    if (this.inFrame) return 0;
+    const buf = this.buf;
+    const length = literal.length;
+    let count = 0;
+    while (count < max && this.pos + length <= buf.length) {
+      const at = this.pos;
+      let i = 0;
+      while (i < length && buf[at + i] === literal[i]) i++;
+      if (i < length) break;
+      this.pos = at + length;
+      count++;
+    }
+    return count;
+  }
+
   /** What the last successful scanCommand() found (overwritten by the next one). */
   readonly scanned: ScannedCommand = { buf: EMPTY, start: 0, end: 0, nameStart: 0, nameEnd: 0 };
 

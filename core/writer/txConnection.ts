@@ -45,6 +45,7 @@ interface Pending {
 /** What a MULTI block's commands and EXEC's elements mostly are: one shared object each. */
 const OK: Settled = { ok: true, value: "OK" };
 const QUEUED: Settled = { ok: true, value: "QUEUED" };
+const QUEUED_LINE = Buffer.from("+QUEUED\r\n");
 
 function toReply(value: RespValue): unknown {
   if (value instanceof RespSimpleString) return value.value;
@@ -204,6 +205,17 @@ export class TxConnection {
     this.lastData = Date.now();
     this.decoder.push(chunk);
     for (;;) {
+      const head = this.pending[0];
+      if (head) {
+        // A MULTI block's replies are mostly `+QUEUED`: skipped as bytes, settled as one shared object.
+        const queued = this.decoder.skipRepeated(QUEUED_LINE, head.expected - head.results.length);
+        for (let i = 0; i < queued; i++) head.results.push(QUEUED);
+        if (queued > 0 && head.results.length === head.expected) {
+          this.pending.shift();
+          head.resolve(head.results);
+          continue;
+        }
+      }
       let frame: ReturnType<RespDecoder["next"]>;
       try {
         frame = this.decoder.next();

@@ -36,4 +36,19 @@ describe("simple strings a writer reads by the thousand", () => {
     expect(exec).toEqual([SIMPLE_OK, 5, SIMPLE_OK]);
     expect((exec as unknown[])[0]).toBe(SIMPLE_OK);
   });
+
+  it("skipRepeated consumes whole copies of a frame only, up to the limit, and never a partial one", () => {
+    const decoder = new RespDecoder();
+    const line = Buffer.from("+QUEUED\r\n");
+    decoder.push(Buffer.from("+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+OK\r\n+QUEU"));
+    expect(decoder.skipRepeated(line, 3)).toBe(3);
+    expect(decoder.skipRepeated(line, 10)).toBe(1);
+    expect(decoder.skipRepeated(line, 10)).toBe(0); // +OK is next
+    const ok = decoder.next();
+    expect(ok !== NEED_MORE && ok.value).toBe(SIMPLE_OK);
+    expect(decoder.skipRepeated(line, 10)).toBe(0); // "+QUEU" is incomplete: left alone
+    decoder.push(Buffer.from("ED\r\n"));
+    const rest = decoder.next();
+    expect(rest !== NEED_MORE && rest.value).toBe(SIMPLE_QUEUED);
+  });
 });

@@ -262,6 +262,35 @@ export class RespDecoder {
     return count;
   }
 
+  /**
+   * Consumes an array whose elements are all one-line non-error replies (`+…`, `:…`), held whole
+   * in the current buffer, and returns its length; -1 (nothing consumed) for anything else. EXEC's
+   * reply to a block of writes is such an array, and its elements carry nothing the writer needs.
+   */
+  skipCleanLineArray(): number {
+    if (this.inFrame) return -1;
+    const buf = this.buf;
+    const start = this.pos;
+    if (buf[start] !== 0x2a) return -1;
+    let at = start + 1;
+    let count = 0;
+    for (let c = buf[at]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++at])
+      count = count * 10 + c - 0x30;
+    if (at === start + 1 || buf[at] !== CR || buf[at + 1] !== LF) return -1;
+    at += 2;
+    for (let n = 0; n < count; n++) {
+      const type = buf[at];
+      if (type !== 0x2b && type !== 0x3a) return -1;
+      let lf = at + 1;
+      while (lf < buf.length && buf[lf] !== LF) lf++;
+      if (lf >= buf.length || buf[lf - 1] !== CR) return -1;
+      at = lf + 1;
+    }
+    this.pos = at;
+    this.frameStart = -1;
+    return count;
+  }
+
   /** What the last successful scanCommand() found (overwritten by the next one). */
   readonly scanned: ScannedCommand = { buf: EMPTY, start: 0, end: 0, nameStart: 0, nameEnd: 0 };
 

@@ -7,6 +7,14 @@ import type { Command } from "../model.ts";
 import { classifyTargetError, isReplyError } from "./targetErrors.ts";
 import { argvAt, type WireTx } from "./transaction.ts";
 
+/**
+ * An array reply of `length` elements none of which is an error, whose values were not kept
+ * (TxConnection reads EXEC's reply to a block of writes this way: nothing in it is needed).
+ */
+export class CleanArrayReply {
+  constructor(readonly length: number) {}
+}
+
 export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export type Outcome =
@@ -40,6 +48,7 @@ export function analyze(wire: WireTx, replies: Settled[]): Outcome {
     return { kind: "failed", error: classifyTargetError(exec.error, argvAt(wire, wire.execAt)) };
   }
   if (exec.value === null) return { kind: "aborted" };
+  if (exec.value instanceof CleanArrayReply) return { kind: "applied", errors: [] };
   const results = exec.value as unknown[];
   const errors: Array<{ error: FerryError; command: Command }> = [];
   for (let q = 0; q < results.length; q++) {

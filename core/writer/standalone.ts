@@ -83,6 +83,7 @@ export async function createStandaloneWriter(opts: StandaloneWriterOptions): Pro
   }
   const tx = new TxConnection(opts.target, {
     name: "ferry-writer-tx",
+    countCleanArrays: true, // analyze() needs only EXEC's errors
     ...(opts.connect?.connectTimeoutMs ? { connectTimeoutMs: opts.connect.connectTimeoutMs } : {}),
     ...(opts.connect?.commandTimeoutMs ? { replyTimeoutMs: opts.connect.commandTimeoutMs } : {}),
   });

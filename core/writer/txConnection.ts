@@ -20,7 +20,7 @@ import type { RedisEndpoint } from "../replication/types.ts";
 import { RespDecoder, SIMPLE_OK, SIMPLE_QUEUED } from "../resp/decoder.ts";
 import { encodeCommands } from "../resp/encoder.ts";
 import { NEED_MORE, RespErrorReply, RespSimpleString, type RespValue } from "../resp/types.ts";
-import type { Settled } from "./replies.ts";
+import { CleanArrayReply, type Settled } from "./replies.ts";
 
 export interface TxConnectionOptions {
   /** TCP/TLS connect + AUTH. Default 10 s. */
@@ -29,6 +29,11 @@ export interface TxConnectionOptions {
   replyTimeoutMs?: number;
   /** CLIENT SETNAME. */
   name?: string;
+  /**
+   * Settle an array reply made only of `+…`/`:…` lines as a CleanArrayReply (its length, values not
+   * kept): EXEC's reply to a block of writes, where only errors matter. Default false.
+   */
+  countCleanArrays?: boolean;
 }
 
 /** An error reply, shaped like ioredis' ReplyError so targetErrors.ts classifies both alike. */
@@ -215,6 +220,16 @@ export class TxConnection {
           head.resolve(head.results);
           continue;
         }
+      }
+      // EXEC's reply: usually only +OK / :n lines, of which nothing but their count matters.
+      const clean = head && this.opts.countCleanArrays ? this.decoder.skipCleanLineArray() : -1;
+      if (clean >= 0 && head) {
+        head.results.push({ ok: true, value: new CleanArrayReply(clean) });
+        if (head.results.length === head.expected) {
+          this.pending.shift();
+          head.resolve(head.results);
+        }
+        continue;
       }
       let frame: ReturnType<RespDecoder["next"]>;
       try {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FatalError, RetryableError } from "../../core/errors.ts";
+import { CleanArrayReply } from "../../core/writer/replies.ts";
 import { classifyTargetError, isReplyError } from "../../core/writer/targetErrors.ts";
 import { TxConnection } from "../../core/writer/txConnection.ts";
 import { type RedisProc, startRedis, waitFor } from "../helpers/redis.ts";
@@ -43,6 +44,40 @@ describe("TxConnection: one write per transaction, replies in order", () => {
       // An error inside EXEC comes back as a ReplyError element, as with ioredis.
       const [, , exec] = await conn.send([argv("MULTI"), argv("INCR", "tx:l"), argv("EXEC")]);
       expect(exec!.ok && Array.isArray(exec!.value) && isReplyError(exec!.value[0])).toBe(true);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it("countCleanArrays: an EXEC of +OK/:n lines settles as its length; one with an error element keeps its values", async () => {
+    const conn = new TxConnection({ host: target.host, port: target.port }, { countCleanArrays: true });
+    try {
+      const [, , , , clean] = await conn.send([
+        argv("MULTI"),
+        argv("SET", "tx:c", "1"),
+        argv("INCR", "tx:c"),
+        argv("SET", "tx:d", "x"),
+        argv("EXEC"),
+      ]);
+      expect(clean).toEqual({ ok: true, value: new CleanArrayReply(3) });
+      const [, , , withError] = await conn.send([
+        argv("MULTI"),
+        argv("INCR", "tx:d"),
+        argv("INCR", "tx:c"),
+        argv("EXEC"),
+      ]);
+      expect(withError!.ok && Array.isArray(withError!.value)).toBe(true);
+      const values = withError!.ok ? (withError!.value as unknown[]) : [];
+      expect(isReplyError(values[0])).toBe(true);
+      expect(values[1]).toBe(3);
+      // Aborted (nil) and empty EXECs are not confused with clean ones.
+      const empty = await conn.send([argv("MULTI"), argv("EXEC")]);
+      expect(empty[1]).toEqual({ ok: true, value: new CleanArrayReply(0) });
+      const watcher = target.client();
+      await conn.send([argv("WATCH", "tx:c")]);
+      await watcher.set("tx:c", "moved");
+      const aborted = await conn.send([argv("MULTI"), argv("INCR", "tx:c"), argv("EXEC")]);
+      expect(aborted[2]).toEqual({ ok: true, value: null });
     } finally {
       conn.close();
     }

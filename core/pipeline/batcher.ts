@@ -17,6 +17,7 @@ import type { Batch, Command } from "../model.ts";
 import type { BatchQueue, Clock } from "../ports.ts";
 import { systemClock } from "../ports.ts";
 import type { RawCommand } from "../resp/raw.ts";
+import { StreamCommand } from "../resp/streamCommand.ts";
 
 export interface BatcherOptions {
   job: string;
@@ -44,6 +45,7 @@ export function commandBytes(argv: readonly Buffer[]): number {
 
 /** commandBytes of `command`, read off its source frame when it still has one (no argv built). */
 export function encodedSize(command: Command): number {
+  if (command instanceof StreamCommand && command.untouched) return command.frameBytes;
   return (command as RawCommand).raw?.length ?? commandBytes(command.argv);
 }
 

@@ -80,18 +80,12 @@ export class CommandStream {
    */
   feedScanned(scan: ScannedCommand, out: Command[]): boolean {
     const { buf, start, end } = scan;
-    const raw = buf.subarray(start, end);
     if (CONTROL.getRange(buf, scan.nameStart, scan.nameEnd) !== undefined) {
+      const raw = buf.subarray(start, end);
       return this.feedArgv(splitCommandFrame(raw), end - start, raw, out);
     }
     this.offset += end - start;
-    const command = new StreamCommand(
-      raw,
-      scan.nameStart - start,
-      scan.nameEnd - start,
-      this.db,
-      this.offset,
-    );
+    const command = new StreamCommand(buf, start, end, scan.nameStart, scan.nameEnd, this.db, this.offset);
     if (this.txn) {
       this.txn.push(command);
     } else {

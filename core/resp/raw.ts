@@ -34,5 +34,6 @@ export function rawEncoding(command: Command): Buffer | undefined {
 
 /** Forget `raw` on a command whose argv was rewritten. */
 export function dropRaw(command: Command): void {
-  delete (command as RawCommand).raw;
+  if (command instanceof StreamCommand) command.dropFrame();
+  else delete (command as RawCommand).raw;
 }

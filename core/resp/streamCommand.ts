@@ -9,7 +9,8 @@
  * ferry's CPU (decoder views plus the garbage collection they caused). Stages that do need argv
  * (key filters, cluster routing, the SQS wire format) read `argv` and get it, built once.
  *
- * `raw` follows the RawCommand convention: setting `argv` (a rewrite) drops it.
+ * `raw` follows the RawCommand convention (setting `argv`, a rewrite, drops it), but the frame is
+ * kept as a position in the read buffer and a view is made only for whoever asks for `raw`.
  */
 import type { Command } from "../model.ts";
 import type { CommandNames } from "./names.ts";
@@ -17,38 +18,60 @@ import type { CommandNames } from "./names.ts";
 export class StreamCommand implements Command {
   declare txn?: number;
   declare seq?: number;
-  declare raw?: Buffer;
   private parsed: Buffer[] | undefined = undefined;
+  /** False once argv was replaced: the frame no longer encodes the command. */
+  private intact = true;
 
   constructor(
-    raw: Buffer,
-    /** argv[0]'s bytes are raw[nameStart, nameEnd). */
+    /** The frame is src[start, end) (the read buffer: no view is made per command). */
+    private readonly src: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+    /** argv[0]'s bytes are src[nameStart, nameEnd). */
     private readonly nameStart: number,
     private readonly nameEnd: number,
     public db: number,
     public offset: number,
-  ) {
-    this.raw = raw;
+  ) {}
+
+  /** The frame's bytes while they still encode argv (RawCommand's `raw`); a view made on demand. */
+  get raw(): Buffer | undefined {
+    return this.intact ? this.src.subarray(this.start, this.end) : undefined;
   }
 
   get argv(): Buffer[] {
-    if (this.parsed === undefined) this.parsed = splitCommandFrame(this.raw!);
+    if (this.parsed === undefined) this.parsed = splitCommandFrame(this.src.subarray(this.start, this.end));
     return this.parsed;
   }
 
   set argv(argv: Buffer[]) {
     this.parsed = argv;
-    delete this.raw;
+    this.intact = false;
   }
 
-  /** True until a stage asked for argv: `raw` is then the command by definition. */
+  /** True until a stage asked for argv: the frame is then the command by definition. */
   get untouched(): boolean {
-    return this.parsed === undefined && this.raw !== undefined;
+    return this.parsed === undefined && this.intact;
+  }
+
+  /** Size of the frame (= commandBytes(argv) while intact). */
+  get frameBytes(): number {
+    return this.end - this.start;
+  }
+
+  /** Copies the frame into `out` at `at`; returns the bytes copied. Only while intact. */
+  copyFrame(out: Buffer, at: number): number {
+    return this.src.copy(out, at, this.start, this.end);
+  }
+
+  /** A stage rewrote the command without going through the argv setter. */
+  dropFrame(): void {
+    this.intact = false;
   }
 
   /** `names`' value for this command's name, read from the frame without building argv. */
   lookupName<V>(names: CommandNames<V>): V | undefined {
-    if (this.untouched) return names.getRange(this.raw!, this.nameStart, this.nameEnd);
+    if (this.untouched) return names.getRange(this.src, this.nameStart, this.nameEnd);
     const name = this.argv[0];
     return name === undefined ? undefined : names.get(name);
   }

@@ -25,6 +25,7 @@ import type { Batch, Command } from "../model.ts";
 import { encodedSize } from "../pipeline/batcher.ts";
 import { encodedLength, writeCommand } from "../resp/encoder.ts";
 import { rawEncoding } from "../resp/raw.ts";
+import { StreamCommand } from "../resp/streamCommand.ts";
 import { encodeMarker, isApplied } from "./marker.ts";
 import type { MarkerState } from "./types.ts";
 
@@ -224,10 +225,17 @@ const EMPTY = Buffer.alloc(0);
 
 function encodeWire(wire: WireTx): Buffer {
   const { frames, queued, multiAt } = wire;
-  const raws: Array<Buffer | undefined> = new Array(frames.length);
+  // Per frame: a source frame copied as is (StreamCommand, or the `raw` of another command), or
+  // argv to encode.
+  const raws: Array<StreamCommand | Buffer | undefined> = new Array(frames.length);
   let size = 0;
   for (let i = 0; i < frames.length; i++) {
     const command = i > multiAt ? queued[i - multiAt - 1] : null;
+    if (command instanceof StreamCommand && command.untouched) {
+      raws[i] = command;
+      size += command.frameBytes;
+      continue;
+    }
     const raw = command ? rawEncoding(command) : undefined;
     raws[i] = raw;
     size += raw ? raw.length : encodedLength(argvAt(wire, i));
@@ -236,7 +244,8 @@ function encodeWire(wire: WireTx): Buffer {
   let at = 0;
   for (let i = 0; i < frames.length; i++) {
     const raw = raws[i];
-    at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argvAt(wire, i));
+    if (raw instanceof StreamCommand) at += raw.copyFrame(out, at);
+    else at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argvAt(wire, i));
   }
   return out;
 }

@@ -26,7 +26,7 @@ export interface CheckOptions {
   sampleSeconds: number;
   /** Time bound for the big-key SCAN per source master. Default 5 s. */
   scanSeconds: number;
-  /** Bytes (MEMORY USAGE) above which a key is listed as big. Default 64 MiB… see docs. */
+  /** Bytes (MEMORY USAGE) above which a key is listed as big. Default 16 MiB… see docs. */
   bigKeyThreshold: number;
   /** Assumed snapshot transfer rate for the output-buffer estimate. Default 50 MB/s. */
   snapshotBytesPerSecond: number;
@@ -41,7 +41,7 @@ export interface CheckOptions {
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
   sampleSeconds: 3,
   scanSeconds: 5,
-  bigKeyThreshold: 64 * 1024 * 1024,
+  bigKeyThreshold: 16 * 1024 * 1024, // ferry sync's default (DEFAULT_BIG_KEY_THRESHOLD)
   snapshotBytesPerSecond: 50 * 1000 * 1000,
   psyncCommand: "PSYNC",
   sourceMode: "psync",

@@ -3,6 +3,7 @@
  * builds from its flags/config file, and what the API's job spec resolves to.
  */
 import { createHash } from "node:crypto";
+import { DEFAULT_BIG_KEY_THRESHOLD } from "../rdb/constants.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { DEFAULT_MARKER_PREFIX } from "../writer/marker.ts";
 
@@ -53,7 +54,7 @@ export interface SyncConfig {
 export const SYNC_DEFAULTS = {
   mode: "full+incremental",
   psyncCommand: "PSYNC",
-  bigKeyThreshold: 64 * 1024 * 1024,
+  bigKeyThreshold: DEFAULT_BIG_KEY_THRESHOLD, // 16 MiB: part of the peak memory (core/rdb/parser.ts)
   // 8 MiB of encoded commands: a queued small command costs ~10× its bytes in JS objects, and a
   // short queue keeps lag low (bench: 64 MiB → 93k ops/s, p99 lag unbounded; 8 MiB → 182k, p99 16 ms).
   queueBytes: 8 * 1024 * 1024,

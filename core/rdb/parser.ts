@@ -1,4 +1,4 @@
-import { MAX_KNOWN_VERSION, RDB_OPCODE, typeTableFor } from "./constants.ts";
+import { DEFAULT_BIG_KEY_THRESHOLD, MAX_KNOWN_VERSION, RDB_OPCODE, typeTableFor } from "./constants.ts";
 import type { ParseContext } from "./context.ts";
 import { Crc64 } from "./crc64.ts";
 import { RdbFormatError } from "./errors.ts";
@@ -19,7 +19,7 @@ import { VALUE_READERS } from "./values.ts";
  * makes it resumable at every byte without a hand-written state machine.
  */
 
-export const DEFAULT_BIG_KEY_THRESHOLD = 64 * 1024 * 1024;
+export { DEFAULT_BIG_KEY_THRESHOLD };
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /** Raised out of the generator to tell an event handler's exception from a decoding error. */

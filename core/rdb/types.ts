@@ -127,7 +127,7 @@ export type RdbEvent =
   | { kind: "eof"; checksumOk: boolean | null; bytes: number };
 
 export interface RdbParserOptions {
-  /** Encoded value size above which a key is emitted in chunks. Default 64 MiB. */
+  /** Encoded value size above which a key is emitted in chunks. Default 16 MiB. */
   bigKeyThreshold?: number;
   /** Target number of bytes per emitted chunk of a big key. Default 1 MiB. */
   chunkBytes?: number;

@@ -82,8 +82,9 @@ export function register(program: Command): void {
     )
     .option(
       "--big-key-threshold <size>",
-      "values larger than this are written in chunks of commands instead of one RESTORE",
-      "64mb",
+      "values larger than this are written in chunks of commands instead of one RESTORE " +
+        "(ferry holds a value up to this size in memory)",
+      "16mb",
     )
     .option(
       "--queue-size <size>",

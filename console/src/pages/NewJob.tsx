@@ -199,10 +199,10 @@ export function NewJob(props: { api: Api; onCreated: (job: JobView) => void }) {
             <Field
               id="bigKeyThreshold"
               label="Big-key threshold"
-              hint="larger values are written in chunks, e.g. 64mb"
+              hint="larger values are written in chunks, e.g. 16mb"
               error={errors["bigKeyThreshold"]}
             >
-              <input {...text("bigKeyThreshold", "bigKeyThreshold", true)} placeholder="64mb" />
+              <input {...text("bigKeyThreshold", "bigKeyThreshold", true)} placeholder="16mb" />
             </Field>
             <Field
               id="maxOps"

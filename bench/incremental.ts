@@ -15,7 +15,9 @@ const STEP_SECONDS = 3;
 const LAG_BOUND_MS = 250;
 const FIRST_RATE = 10_000;
 const RATE_FACTOR = 1.25;
-const MAX_RATE = 1_000_000;
+const MAX_RATE = 2_000_000;
+/** Bisection steps between the last sustained and the first failed rate (×1.25 → ~×1.03). */
+const REFINE_STEPS = 3;
 
 export interface StepResult {
   rate: number;
@@ -64,47 +66,66 @@ export async function ladder(
   log: (s: string) => void,
 ): Promise<LadderResult> {
   const steps: StepResult[] = [];
-  let best = 0;
-  let limitedBy: LadderResult["limitedBy"] = "ceiling";
-  let retried = false;
-  for (let i = 0; Math.round(FIRST_RATE * RATE_FACTOR ** i) <= MAX_RATE; i++) {
-    const rate = Math.round(FIRST_RATE * RATE_FACTOR ** i);
-    probe.take();
-    const load = await gen.run(rate, STEP_SECONDS);
-    const samples = probe.take();
-    const catchUpMs = await caughtUp(gen, probe, 30_000);
-    const step: StepResult = {
-      rate,
-      achievedRate: Math.round(load.achievedRate),
-      lagP50Ms: percentile(samples, 50),
-      lagP99Ms: percentile(samples, 99),
-      catchUpMs,
-      sustained: false,
-    };
-    const loadOk = load.achievedRate >= 0.95 * rate;
-    step.sustained = loadOk && step.lagP99Ms <= LAG_BOUND_MS && catchUpMs <= 1000;
-    // One retry: on a shared 2-core machine a single scheduling hiccup can blow one step's p99.
-    if (!step.sustained && !retried) {
-      retried = true;
-      log(
-        `  ${rate} ops/s: lag p99 ${step.lagP99Ms.toFixed(1)} ms, achieved ${step.achievedRate}; once more`,
-      );
+
+  /** One step; a failed one is run once more (a single scheduling hiccup on a shared machine). */
+  const tryStep = async (rate: number): Promise<StepResult & { loadOk: boolean }> => {
+    for (let attempt = 0; ; attempt++) {
+      probe.take();
+      const load = await gen.run(rate, STEP_SECONDS);
+      const samples = probe.take();
+      const catchUpMs = await caughtUp(gen, probe, 30_000);
+      const loadOk = load.achievedRate >= 0.95 * rate;
+      const step: StepResult = {
+        rate,
+        achievedRate: Math.round(load.achievedRate),
+        lagP50Ms: percentile(samples, 50),
+        lagP99Ms: percentile(samples, 99),
+        catchUpMs,
+        sustained: false,
+      };
+      step.sustained = loadOk && step.lagP99Ms <= LAG_BOUND_MS && catchUpMs <= 1000;
       await gen.settle();
-      i--;
-      continue;
+      if (!step.sustained && attempt === 0) {
+        log(
+          `  ${rate} ops/s: lag p99 ${step.lagP99Ms.toFixed(1)} ms, achieved ${step.achievedRate}; once more`,
+        );
+        continue;
+      }
+      steps.push(step);
+      log(
+        `  ${rate} ops/s: achieved ${step.achievedRate}, lag p50 ${step.lagP50Ms.toFixed(1)} ms p99 ${step.lagP99Ms.toFixed(1)} ms, catch-up ${catchUpMs.toFixed(0)} ms → ${step.sustained ? "ok" : "no"}`,
+      );
+      return { ...step, loadOk };
     }
-    steps.push(step);
-    log(
-      `  ${rate} ops/s: achieved ${step.achievedRate}, lag p50 ${step.lagP50Ms.toFixed(1)} ms p99 ${step.lagP99Ms.toFixed(1)} ms, catch-up ${catchUpMs.toFixed(0)} ms → ${step.sustained ? "ok" : "no"}`,
-    );
-    await gen.settle();
+  };
+
+  let best = 0;
+  let failed: (StepResult & { loadOk: boolean }) | null = null;
+  for (let i = 0; Math.round(FIRST_RATE * RATE_FACTOR ** i) <= MAX_RATE; i++) {
+    const step = await tryStep(Math.round(FIRST_RATE * RATE_FACTOR ** i));
     if (!step.sustained) {
-      limitedBy = loadOk ? "lag" : "load";
+      failed = step;
       break;
     }
-    best = rate;
-    retried = false;
+    best = step.rate;
   }
+  // ×1.25 steps are coarse for a ratio: narrow the gap between the last good and the first failed
+  // rate by bisection (geometric), to about 3 %.
+  if (failed && best > 0) {
+    let low = best;
+    let high = failed.rate;
+    for (let k = 0; k < REFINE_STEPS; k++) {
+      const step = await tryStep(Math.round(Math.sqrt(low * high)));
+      if (step.sustained) {
+        low = step.rate;
+        best = step.rate;
+      } else {
+        high = step.rate;
+        failed = step;
+      }
+    }
+  }
+  const limitedBy = failed === null ? "ceiling" : failed.loadOk ? "lag" : "load";
   return { maxSustainedRate: best, limitedBy, steps };
 }
 

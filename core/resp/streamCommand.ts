@@ -64,6 +64,16 @@ export class StreamCommand implements Command {
     return this.src.copy(out, at, this.start, this.end);
   }
 
+  /** `next`'s frame starts where this one ends in the same read buffer (one copy can take both). */
+  adjoins(next: StreamCommand): boolean {
+    return next.src === this.src && next.start === this.end;
+  }
+
+  /** Copies the frames of `first` … `last` (adjoining, in order) into `out` at `at` in one call. */
+  static copyRun(first: StreamCommand, last: StreamCommand, out: Buffer, at: number): number {
+    return first.src.copy(out, at, first.start, last.end);
+  }
+
   /** A stage rewrote the command without going through the argv setter. */
   dropFrame(): void {
     this.intact = false;

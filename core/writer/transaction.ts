@@ -244,8 +244,15 @@ function encodeWire(wire: WireTx): Buffer {
   let at = 0;
   for (let i = 0; i < frames.length; i++) {
     const raw = raws[i];
-    if (raw instanceof StreamCommand) at += raw.copyFrame(out, at);
-    else at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argvAt(wire, i));
+    if (raw instanceof StreamCommand) {
+      // Commands that arrived in one read lie back to back in its buffer: one copy for the run.
+      let last = raw;
+      for (let next = raws[i + 1]; next instanceof StreamCommand && last.adjoins(next); next = raws[i + 1]) {
+        last = next;
+        i++;
+      }
+      at += StreamCommand.copyRun(raw, last, out, at);
+    } else at = raw ? at + raw.copy(out, at) : writeCommand(out, at, argvAt(wire, i));
   }
   return out;
 }

@@ -83,4 +83,18 @@ describe("scanned stream commands", () => {
     expect(out).toHaveLength(1);
     expect(decoder.buffered).toBe(frame("SET", "k2", "v2").length - 3);
   });
+
+  it("commands of one read adjoin and copy as one run; a control frame or another read breaks the run", () => {
+    const { out } = feed(
+      Buffer.concat([frame("SET", "a", "1"), frame("SET", "b", "2"), frame("PING"), frame("SET", "c", "3")]),
+    );
+    const [a, b, c] = out as StreamCommand[];
+    expect(a!.adjoins(b!)).toBe(true);
+    expect(b!.adjoins(c!)).toBe(false); // PING lies between them
+    const other = feed(frame("SET", "d", "4")).out[0] as StreamCommand;
+    expect(c!.adjoins(other)).toBe(false); // another buffer
+    const copy = Buffer.alloc(a!.frameBytes + b!.frameBytes);
+    expect(StreamCommand.copyRun(a!, b!, copy, 0)).toBe(copy.length);
+    expect(copy).toEqual(Buffer.concat([frame("SET", "a", "1"), frame("SET", "b", "2")]));
+  });
 });

@@ -1,139 +1,220 @@
 /**
- * `npx tsx bench/cluster.ts [--masters 3,6] [--keys 200000] [--ops 300000] [--target cluster|standalone] [--queue-mb 64]`
+ * Cluster scenario: a source cluster of N masters (3 and 6 by default) copied into an empty target
+ * cluster of N masters by `ferry sync --until-synced` (one replica channel per source master, in
+ * parallel, in one ferry process started as users start it) and, as the baseline, by N native
+ * replicas told REPLICAOF at once. Figures: wall time, keys/s, ratio native ÷ ferry, ferry's peak RSS,
+ * disk writes and CPU. Part of `npm run bench` (`--only cluster`); alone:
  *
- * Cluster source → target throughput with every replica channel running in parallel:
- * - snapshot: DEBUG POPULATE fills each source master (keys spread over all target slots), then
- *   keys/s from job start until every shard streams (per shard: its keys / its own time);
- * - incremental: redis-benchmark --cluster writes SET/INCR/LPUSH with random keys; ops/s applied from
- *   the first write until every shard's applied offset reached its master's offset.
- * Real redis-server processes on this machine; ferry runs in this process (SyncJob).
+ *   npx tsx bench/cluster.ts [--masters 3,6] [--size default|large] [--ferry-args "…"]
  */
-import { execFile } from "node:child_process";
-import { parseArgs, promisify } from "node:util";
-import { SyncJob } from "../core/jobs/syncJob.ts";
-import { createLogger } from "../core/observability/logger.ts";
-import { masterClients, syncConfig, waitCaughtUp } from "../test/clusterSync/harness.ts";
-import {
-  type RedisClusterProc,
-  type RedisProc,
-  startCluster,
-  startRedis,
-  waitFor,
-} from "../test/helpers/redis.ts";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { bundleCli } from "../functions/cli/bundle.ts";
+import { startCluster } from "../test/helpers/redis.ts";
+import { type ClusterMaster, clusterMasters, fillCluster, keysPerMaster } from "./lib/clusterData.ts";
+import { type NativeClusterFigures, nativeClusterSnapshot } from "./lib/clusterNative.ts";
+import type { DatasetInfo, SizeName } from "./lib/dataset.ts";
+import { ferrySyncArgs, readProc, startFerry } from "./lib/proc.ts";
+import { fmt, type Row, table } from "./lib/report.ts";
+import { rdbSize } from "./snapshot.ts";
 
-const run = promisify(execFile);
-const { values } = parseArgs({
-  options: {
-    masters: { type: "string", default: "3,6" },
-    keys: { type: "string", default: "200000" },
-    ops: { type: "string", default: "300000" },
-    target: { type: "string", default: "cluster" },
-    "queue-mb": { type: "string", default: "64" },
-  },
-});
+/**
+ * Keys in the whole source cluster (not per master), plus the dataset's four big keys. Default: one
+ * run of each size takes ~15-25 s here, so 3 + 6 masters stay within ~1 minute on 2 shared cores.
+ */
+export const CLUSTER_SIZES = {
+  default: { keys: 100_000, bigKeyElements: 20_000 },
+  large: { keys: 500_000, bigKeyElements: 100_000 },
+} as const satisfies Record<SizeName, { keys: number; bigKeyElements: number }>;
 
-interface Row {
+export interface ClusterScenarioOptions {
+  masters?: number[];
+  keys: number;
+  bigKeyElements: number;
+  ferryArgs?: string[];
+  cpuProfDir?: string;
+  log: (line: string) => void;
+}
+
+export interface FerryClusterFigures {
+  seconds: number;
+  keysPerSecond: number;
+  mbPerSecond: number;
+  /** Target keys (markers left out) equal the source's. */
+  keysMatch: boolean;
+  copiedKeys: number;
+  peakRssBytes: number;
+  diskWriteBytes: number;
+  cpuSeconds: number;
+  cpuMicrosPerKey: number;
+  /** CPU all target / all source masters spent meanwhile. */
+  targetCpuSeconds: number;
+  sourceCpuSeconds: number;
+}
+
+export interface ClusterRunFigures {
   masters: number;
-  target: string;
-  snapshotKeys: number;
-  snapshotSeconds: number;
-  perShardKeysPerSecond: number[];
-  incrementalOps: number;
-  incrementalSeconds: number;
-  perShardOpsPerSecond: number[];
+  dataset: DatasetInfo;
+  keys: number;
+  keysPerMaster: number[];
+  rdbBytes: number;
+  ferry: FerryClusterFigures;
+  native: NativeClusterFigures & { keysPerSecond: number; mbPerSecond: number };
+  /** native seconds ÷ ferry seconds. */
+  ratio: number;
 }
 
-async function appliedByShard(job: SyncJob): Promise<Map<string, number>> {
-  const metric = await job.metrics.appliedCommands.get();
-  return new Map(metric.values.map((v) => [String(v.labels.shard), v.value]));
+const cpuOf = (masters: ClusterMaster[]): number =>
+  masters.reduce((sum, m) => sum + readProc(m.proc.pid()).cpuSeconds, 0);
+
+async function ferryClusterSnapshot(
+  source: { url: string; masters: ClusterMaster[] },
+  target: { url: string; masters: ClusterMaster[] },
+  expected: number,
+  rdbBytes: number,
+  opts: ClusterScenarioOptions,
+): Promise<FerryClusterFigures> {
+  const targetCpu = cpuOf(target.masters);
+  const sourceCpu = cpuOf(source.masters);
+  const started = performance.now();
+  const run = startFerry(
+    ferrySyncArgs(source.url, target.url, ["--until-synced", ...(opts.ferryArgs ?? [])]),
+    opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {},
+  );
+  const code = await run.exited;
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`ferry sync exited with ${code}:\n${run.stderr().slice(-4000)}`);
+  const sample = run.sample();
+  const copiedKeys = (await keysPerMaster(target.masters)).reduce((a, b) => a + b, 0);
+  return {
+    seconds,
+    keysPerSecond: expected / seconds,
+    mbPerSecond: rdbBytes / 1e6 / seconds,
+    keysMatch: copiedKeys === expected,
+    copiedKeys,
+    peakRssBytes: sample.peakRssBytes,
+    diskWriteBytes: sample.writeBytes,
+    cpuSeconds: sample.cpuSeconds,
+    cpuMicrosPerKey: (sample.cpuSeconds * 1e6) / expected,
+    targetCpuSeconds: cpuOf(target.masters) - targetCpu,
+    sourceCpuSeconds: cpuOf(source.masters) - sourceCpu,
+  };
 }
 
-async function once(masters: number, keys: number, ops: number, targetKind: string): Promise<Row> {
-  const source: RedisClusterProc = await startCluster({ masters });
-  const target: RedisClusterProc | RedisProc =
-    targetKind === "cluster" ? await startCluster({ masters: 3 }) : await startRedis();
+async function once(masters: number, opts: ClusterScenarioOptions): Promise<ClusterRunFigures> {
+  const { log } = opts;
+  const [source, target] = await Promise.all([startCluster({ masters }), startCluster({ masters })]);
   try {
-    const nodes = await masterClients(source.seeds[0]!);
-    const per = Math.floor(keys / nodes.length);
-    await Promise.all(nodes.map((n, i) => n.call("DEBUG", "POPULATE", per, `m${i}`, 64)));
-    const log = createLogger({ level: "warn" });
-    const config = syncConfig(source.url, target.url, { queueBytes: Number(values["queue-mb"]) * 2 ** 20 });
-    const job = await SyncJob.open({ config, log });
-    const started = Date.now();
-    const done = job.run();
-    done.catch(() => {});
-    const streamingAt = new Map<string, number>();
-    await waitFor(
-      () => {
-        for (const s of job.status().shards)
-          if (s.phase === "streaming" && !streamingAt.has(s.shard)) streamingAt.set(s.shard, Date.now());
-        return job.status().phase === "streaming";
-      },
-      600_000,
-      20,
+    const sourceMasters = await clusterMasters(source);
+    const targetMasters = await clusterMasters(target);
+    log(`cluster ${masters} masters: filling ${opts.keys} keys + 4 big keys of ${opts.bigKeyElements}…`);
+    const dataset = await fillCluster(sourceMasters, opts.keys, opts.bigKeyElements);
+    const perMaster = await keysPerMaster(sourceMasters);
+    const keys = perMaster.reduce((a, b) => a + b, 0);
+    let rdbBytes = 0;
+    for (const m of sourceMasters) rdbBytes += await rdbSize(m.proc);
+    log(
+      `  ${keys} keys (${perMaster.join(" + ")}), ${fmt.mib(dataset.usedMemoryBytes)}, RDB ${fmt.mib(rdbBytes)}, ${fmt.s(dataset.fillSeconds)}`,
     );
-    const snapshotSeconds = (Date.now() - started) / 1000;
-    const status = job.status();
-    const perShardKeysPerSecond = status.shards.map(
-      (s) => s.keysDone / (((streamingAt.get(s.shard) ?? Date.now()) - started) / 1000),
+    const ferry = await ferryClusterSnapshot(
+      { url: source.url, masters: sourceMasters },
+      { url: target.url, masters: targetMasters },
+      keys,
+      rdbBytes,
+      opts,
     );
-
-    const before = await appliedByShard(job);
-    const incStart = Date.now();
-    const seed = source.seeds[0]!;
-    await run(
-      "redis-benchmark",
-      [
-        "-h",
-        seed.host,
-        "-p",
-        String(seed.port),
-        "--cluster",
-        "-t",
-        "set,incr,lpush",
-        "-n",
-        String(Math.floor(ops / 3)),
-        "-r",
-        "100000",
-        "-P",
-        "16",
-        "-c",
-        "20",
-        "-q",
-      ],
-      { maxBuffer: 16 * 2 ** 20 },
+    log(
+      `  ferry ${fmt.s(ferry.seconds)}, ${fmt.n(ferry.keysPerSecond)} keys/s, CPU ${fmt.s(ferry.cpuSeconds)} (${ferry.cpuMicrosPerKey.toFixed(1)} µs/key), target CPU ${fmt.s(ferry.targetCpuSeconds)}, peak RSS ${fmt.mib(ferry.peakRssBytes)}, copied ${ferry.copiedKeys}/${keys}`,
     );
-    await waitCaughtUp(job, nodes, 600_000);
-    const incrementalSeconds = (Date.now() - incStart) / 1000;
-    const after = await appliedByShard(job);
-    const perShard = status.shards.map((s) => (after.get(s.shard) ?? 0) - (before.get(s.shard) ?? 0));
-    for (const n of nodes) n.disconnect();
-    await job.stop();
+    // The target cluster is done: stop it so the native run does not share the machine with it.
+    await target.stop();
+    const native = await nativeClusterSnapshot(sourceMasters, perMaster);
+    log(`  native ${fmt.s(native.seconds)} (per replica ${native.perReplicaSeconds.map(fmt.s).join(", ")})`);
     return {
       masters,
-      target: targetKind,
-      snapshotKeys: status.totals.keysDone,
-      snapshotSeconds,
-      perShardKeysPerSecond,
-      incrementalOps: perShard.reduce((a, b) => a + b, 0),
-      incrementalSeconds,
-      perShardOpsPerSecond: perShard.map((n) => n / incrementalSeconds),
+      dataset,
+      keys,
+      keysPerMaster: perMaster,
+      rdbBytes,
+      ferry,
+      native: {
+        ...native,
+        keysPerSecond: keys / native.seconds,
+        mbPerSecond: rdbBytes / 1e6 / native.seconds,
+      },
+      ratio: native.seconds / ferry.seconds,
     };
   } finally {
-    await source.stop();
-    await target.stop();
+    await Promise.all([source.stop(), target.stop()]);
   }
 }
 
-const rows: Row[] = [];
-for (const m of values.masters.split(",").map(Number)) {
-  rows.push(await once(m, Number(values.keys), Number(values.ops), values.target));
+function rowsOf(r: ClusterRunFigures): Row[] {
+  const name = `cluster ${r.masters} masters`;
+  const blank = { native: "", ratio: "", goal: "", met: null };
+  return [
+    {
+      figure: `${name} snapshot time`,
+      ferry: fmt.s(r.ferry.seconds),
+      native: fmt.s(r.native.seconds),
+      ratio: "",
+      goal: "",
+      met: null,
+    },
+    {
+      figure: `${name} snapshot keys/s`,
+      ferry: fmt.n(r.ferry.keysPerSecond),
+      native: fmt.n(r.native.keysPerSecond),
+      ratio: fmt.pct(r.ratio),
+      goal: "keys match",
+      met: r.ferry.keysMatch,
+    },
+    {
+      ...blank,
+      figure: `${name} ferry CPU`,
+      ferry: `${fmt.s(r.ferry.cpuSeconds)} (${r.ferry.cpuMicrosPerKey.toFixed(1)} µs/key)`,
+    },
+    { ...blank, figure: `${name} peak RSS`, ferry: fmt.mib(r.ferry.peakRssBytes) },
+    {
+      ...blank,
+      figure: `${name} disk writes`,
+      ferry: `${r.ferry.diskWriteBytes} B`,
+      goal: "0 B",
+      met: r.ferry.diskWriteBytes === 0,
+    },
+  ];
 }
-const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
-console.log(`source masters → ${values.target} target, ${process.arch}, node ${process.version}`);
-for (const r of rows) {
-  console.log(
-    `${r.masters} masters: snapshot ${r.snapshotKeys} keys in ${r.snapshotSeconds.toFixed(1)} s = ${k(r.snapshotKeys / r.snapshotSeconds)} keys/s (per shard ${r.perShardKeysPerSecond.map(k).join(", ")}); ` +
-      `incremental ${r.incrementalOps} ops in ${r.incrementalSeconds.toFixed(1)} s = ${k(r.incrementalOps / r.incrementalSeconds)} ops/s (per shard ${r.perShardOpsPerSecond.map(k).join(", ")})`,
-  );
+
+/** Runs every master count in turn (one pair of clusters at a time: two shared cores). */
+export async function clusterScenario(
+  opts: ClusterScenarioOptions,
+): Promise<{ rows: Row[]; json: { keys: number; bigKeyElements: number; runs: ClusterRunFigures[] } }> {
+  const runs: ClusterRunFigures[] = [];
+  for (const masters of opts.masters ?? [3, 6]) runs.push(await once(masters, opts));
+  return {
+    rows: runs.flatMap(rowsOf),
+    json: { keys: opts.keys, bigKeyElements: opts.bigKeyElements, runs },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: {
+      masters: { type: "string", default: "3,6" },
+      size: { type: "string", default: "default" },
+      "ferry-args": { type: "string", default: "" },
+    },
+  });
+  const size = CLUSTER_SIZES[values.size as SizeName];
+  if (!size) throw new Error(`--size must be one of ${Object.keys(CLUSTER_SIZES).join(", ")}`);
+  await bundleCli({ root: fileURLToPath(new URL("..", import.meta.url)) });
+  const { rows, json } = await clusterScenario({
+    masters: values.masters.split(",").map(Number),
+    ...size,
+    ferryArgs: values["ferry-args"].split(" ").filter(Boolean),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(table(rows));
+  console.log(JSON.stringify(json, null, 2));
+  process.exit(rows.every((r) => r.met !== false) ? 0 : 1);
 }

@@ -52,8 +52,9 @@ export class ByteInput {
     const needed = kept + incoming;
     if (needed > this.buf.length || this.buf.length > Math.max(needed * 4, 1 << 20)) {
       // Grow geometrically, but also shrink after a big value so memory follows the live bytes.
-      // Past 8 MiB grow by a quarter: a value held up to the big-key threshold (64 MiB) would
-      // otherwise sit in a buffer twice its size (plus the old one while copying).
+      // Past 8 MiB grow by a quarter: a value held up to the big-key threshold (16 MiB by default,
+      // any size a user sets) would otherwise sit in a buffer twice its size (plus the old one while
+      // copying).
       const next = Buffer.allocUnsafe(growTo(needed));
       this.buf.copy(next, 0, keepIdx, this.end);
       this.buf = next;

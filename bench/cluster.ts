@@ -5,12 +5,12 @@
  * replicas told REPLICAOF at once. Figures: wall time, keys/s, ratio native ÷ ferry, ferry's peak RSS,
  * disk writes and CPU. Part of `npm run bench` (`--only cluster`); alone:
  *
- *   npx tsx bench/cluster.ts [--masters 3,6] [--size default|large] [--ferry-args "…"]
+ *   npx tsx bench/cluster.ts [--masters 3,6] [--size default|large] [--ferry-args "…"] [--target standalone]
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { bundleCli } from "../functions/cli/bundle.ts";
-import { startCluster } from "../test/helpers/redis.ts";
+import { startCluster, startRedis } from "../test/helpers/redis.ts";
 import { type ClusterMaster, clusterMasters, fillCluster, keysPerMaster } from "./lib/clusterData.ts";
 import { type NativeClusterFigures, nativeClusterSnapshot } from "./lib/clusterNative.ts";
 import type { DatasetInfo, SizeName } from "./lib/dataset.ts";
@@ -32,6 +32,8 @@ export interface ClusterScenarioOptions {
   keys: number;
   bigKeyElements: number;
   ferryArgs?: string[];
+  /** `standalone`: one plain redis-server as the target (isolates the cluster target's writer cost). */
+  target?: "cluster" | "standalone";
   cpuProfDir?: string;
   log: (line: string) => void;
 }
@@ -54,6 +56,7 @@ export interface FerryClusterFigures {
 
 export interface ClusterRunFigures {
   masters: number;
+  target: "cluster" | "standalone";
   dataset: DatasetInfo;
   keys: number;
   keysPerMaster: number[];
@@ -103,10 +106,17 @@ async function ferryClusterSnapshot(
 
 async function once(masters: number, opts: ClusterScenarioOptions): Promise<ClusterRunFigures> {
   const { log } = opts;
-  const [source, target] = await Promise.all([startCluster({ masters }), startCluster({ masters })]);
+  const targetKind = opts.target ?? "cluster";
+  const [source, target] = await Promise.all([
+    startCluster({ masters }),
+    targetKind === "cluster" ? startCluster({ masters }) : startRedis(),
+  ]);
   try {
     const sourceMasters = await clusterMasters(source);
-    const targetMasters = await clusterMasters(target);
+    const targetMasters =
+      "nodes" in target
+        ? await clusterMasters(target)
+        : [{ proc: target, client: target.client(), slots: [[0, 16383]] as Array<[number, number]> }];
     log(`cluster ${masters} masters: filling ${opts.keys} keys + 4 big keys of ${opts.bigKeyElements}…`);
     const dataset = await fillCluster(sourceMasters, opts.keys, opts.bigKeyElements);
     const perMaster = await keysPerMaster(sourceMasters);
@@ -132,6 +142,7 @@ async function once(masters: number, opts: ClusterScenarioOptions): Promise<Clus
     log(`  native ${fmt.s(native.seconds)} (per replica ${native.perReplicaSeconds.map(fmt.s).join(", ")})`);
     return {
       masters,
+      target: targetKind,
       dataset,
       keys,
       keysPerMaster: perMaster,
@@ -150,7 +161,7 @@ async function once(masters: number, opts: ClusterScenarioOptions): Promise<Clus
 }
 
 function rowsOf(r: ClusterRunFigures): Row[] {
-  const name = `cluster ${r.masters} masters`;
+  const name = `cluster ${r.masters} masters${r.target === "cluster" ? "" : ` → ${r.target}`}`;
   const blank = { native: "", ratio: "", goal: "", met: null };
   return [
     {
@@ -203,6 +214,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       masters: { type: "string", default: "3,6" },
       size: { type: "string", default: "default" },
       "ferry-args": { type: "string", default: "" },
+      target: { type: "string", default: "cluster" },
     },
   });
   const size = CLUSTER_SIZES[values.size as SizeName];
@@ -212,6 +224,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     masters: values.masters.split(",").map(Number),
     ...size,
     ferryArgs: values["ferry-args"].split(" ").filter(Boolean),
+    target: values.target === "standalone" ? "standalone" : "cluster",
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(table(rows));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --size large] [-- --only snapshot,memory,incremental] [-- --ferry-args "…"]`
+ * `npm run bench [-- --size large] [-- --only snapshot,memory,cluster,incremental] [-- --ferry-args "…"]`
  *
  * Runs ferry against real redis-server processes and a native replica on the same machine, prints a
  * table and writes bench/results/<timestamp>.json. See bench/README.md for what each figure means.
@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bundleCli } from "../functions/cli/bundle.ts";
 import { startRedis } from "../test/helpers/redis.ts";
+import { CLUSTER_SIZES, clusterScenario } from "./cluster.ts";
 import { ferryRig, type IncrementalRig, ladder, lagAt, nativeRig } from "./incremental.ts";
 import { addBigList, fillDataset, SIZES, type SizeName } from "./lib/dataset.ts";
 import { machineInfo } from "./lib/machine.ts";
@@ -29,7 +30,7 @@ const LAG_SECONDS = 6;
 const { values } = parseArgs({
   options: {
     size: { type: "string", default: "default" },
-    only: { type: "string", default: "snapshot,memory,incremental" },
+    only: { type: "string", default: "snapshot,memory,cluster,incremental" },
     "ferry-args": { type: "string", default: "" },
     "cpu-prof": { type: "string" },
     "skip-native": { type: "boolean", default: false },
@@ -163,6 +164,13 @@ if (only.has("snapshot") || only.has("memory")) {
   } finally {
     await source.stop();
   }
+}
+
+// Cluster: 3 and 6 source masters, one replica channel each in one ferry vs one native replica each.
+if (only.has("cluster")) {
+  const cluster = await clusterScenario({ ...CLUSTER_SIZES[size], ferryArgs, ...prof, log });
+  results["cluster"] = cluster.json;
+  rows.push(...cluster.rows);
 }
 
 if (only.has("incremental")) {

@@ -22,7 +22,7 @@ import type { FerryMetrics } from "../observability/metrics.ts";
 import { Batcher } from "../pipeline/batcher.ts";
 import { LagTracker } from "../pipeline/lag.ts";
 import type { BatchQueue } from "../ports.ts";
-import { createRdbParser, type RdbParser } from "../rdb/parser.ts";
+import { createRdbParser, drainParser, PACED_OUTPUT_BUDGET, type RdbParser } from "../rdb/parser.ts";
 import type { RdbEvent } from "../rdb/types.ts";
 import { LEGACY_REPLID, ReplicaSession } from "../replication/replicaSession.ts";
 import { explainFullResync, readReplicationSettings } from "../replication/resyncAdvice.ts";
@@ -321,6 +321,7 @@ export class ShardSync implements ReplicaSink {
         modules: "capture",
         // Values bound for RESTORE come as DUMP payloads, never decoded (most of the parser's work).
         dumps: (_magic, version) => this.translator!.acceptsDumps(version),
+        outputBudget: PACED_OUTPUT_BUDGET,
       },
       (event) => this.events.push(event),
     );
@@ -395,12 +396,12 @@ export class ShardSync implements ReplicaSink {
     this.snapshotBytesDone += chunk.length;
     this.deps.metrics.snapshotBytes.inc({ job: this.deps.job, shard: this.deps.shard }, chunk.length);
     this.parser!.write(chunk);
-    await this.flushEvents();
+    await drainParser(this.parser!, () => this.flushEvents());
   }
 
   async rdbEnd(): Promise<void> {
     this.parser!.end();
-    await this.flushEvents();
+    await drainParser(this.parser!, () => this.flushEvents());
     await this.batcher.endSnapshot();
     this.sealedSnapshotLast = this.seq;
     if (this.seq === 0) this.snapshotApplied = true;

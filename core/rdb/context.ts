@@ -1,5 +1,5 @@
 import type { RdbTypeInfo } from "./constants.ts";
-import type { ByteInput } from "./input.ts";
+import type { ByteInput, Need } from "./input.ts";
 import type { KeyMeta, RdbChunk, RdbEvent, RdbMagic, RdbValue, StreamMeta } from "./types.ts";
 
 /** What every value reader gets: the input, the resolved options, and the event sink. */
@@ -15,9 +15,24 @@ export interface ParseContext {
   /** The value about to be read is known to cross bigKeyThreshold (dumps mode found out). */
   knownBig: boolean;
   readonly emit: (e: RdbEvent) => void;
+  /** Bytes of values emitted since the parser last resumed, and the budget per resume. */
+  emitted: number;
+  readonly outputBudget: number;
+  /** Set by pause(): the generator yielded for the consumer, not for input. */
+  paused: boolean;
   magic: RdbMagic;
   version: number;
   types: Readonly<Record<number, RdbTypeInfo>>;
+}
+
+/**
+ * A point where the parser may stop for the consumer: when this resume's output budget is spent,
+ * yield (the driver tells this yield from "need input" by `paused`). Call between elements only.
+ */
+export function* pause(ctx: ParseContext): Need<void> {
+  if (ctx.emitted < ctx.outputBudget) return;
+  ctx.paused = true;
+  yield;
 }
 
 type ChunkItem<T extends RdbChunk["type"]> = Extract<RdbChunk, { type: T }>["value"][number];
@@ -32,6 +47,8 @@ type ChunkItem<T extends RdbChunk["type"]> = Extract<RdbChunk, { type: T }>["val
 export class ValueCollector<T extends RdbChunk["type"]> {
   private items: ChunkItem<T>[] = [];
   private pendingBytes = 0;
+  /** Every item's size so far (pendingBytes restarts at each chunk). */
+  private decodedBytes = 0;
   private big = false;
   private readonly knownBig: boolean;
 
@@ -46,21 +63,43 @@ export class ValueCollector<T extends RdbChunk["type"]> {
   }
 
   push(item: ChunkItem<T>): void {
+    const size = this.sizeOf(item);
     this.items.push(item);
-    this.pendingBytes += this.sizeOf(item);
+    this.pendingBytes += size;
+    this.decodedBytes += size;
   }
 
-  /** Call between elements: switches to chunked mode or emits a full chunk. */
-  check(): void {
+  /**
+   * Past the threshold: by encoded size (what a RESTORE payload would weigh), and for streams also
+   * by decoded size. A stream is always decoded, and its listpacks are LZF-compressed in the RDB, so
+   * a few MB of RDB can decode into hundreds of MB of entries that would otherwise be held whole.
+   * (Other types decoded here come from a decoding consumer or are big by encoded size already;
+   * with `dumps` a compressible small value travels as its compressed payload, never decoded.)
+   */
+  private crossed(): boolean {
+    const ctx = this.ctx;
+    return (
+      this.knownBig ||
+      ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold ||
+      (this.type === "stream" && this.decodedBytes > ctx.bigKeyThreshold)
+    );
+  }
+
+  /**
+   * Call between elements: switches to chunked mode or emits a full chunk. True when this resume's
+   * output budget is spent (the reader then yields through pause()).
+   */
+  check(): boolean {
     const ctx = this.ctx;
     if (!this.big) {
-      if (!this.knownBig && ctx.inp.offset - this.valueStart <= ctx.bigKeyThreshold) return;
+      if (!this.crossed()) return false;
       this.big = true;
       // The raw bytes would be as big as the value: a big key is rewritten as commands instead.
       ctx.inp.mark = -1;
       ctx.emit({ kind: "key-begin", meta: this.meta, valueType: this.type });
     }
     if (this.pendingBytes >= ctx.chunkBytes) this.flush(false);
+    return ctx.emitted >= ctx.outputBudget;
   }
 
   private flush(all: boolean): void {
@@ -71,12 +110,14 @@ export class ValueCollector<T extends RdbChunk["type"]> {
     for (let i = 0; i < items.length; i++) {
       bytes += this.sizeOf(items[i]!);
       if (bytes >= limit) {
+        this.ctx.emitted += bytes;
         this.emitChunk(items.slice(from, i + 1));
         from = i + 1;
         bytes = 0;
       }
     }
     if (all && from < items.length) {
+      this.ctx.emitted += bytes;
       this.emitChunk(items.slice(from));
       from = items.length;
       bytes = 0;
@@ -93,7 +134,7 @@ export class ValueCollector<T extends RdbChunk["type"]> {
   /** Ends the value: one `key` event (small) or the last chunk and `key-end` (big). */
   finish(build: (items: ChunkItem<T>[]) => RdbValue, streamMeta?: StreamMeta): void {
     const ctx = this.ctx;
-    if (!this.big && (this.knownBig || ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold)) this.check();
+    if (!this.big && this.crossed()) this.check();
     if (this.big) {
       this.flush(true);
       ctx.emit(
@@ -103,6 +144,7 @@ export class ValueCollector<T extends RdbChunk["type"]> {
     }
     // An empty list/set/zset/hash cannot exist in Redis: rdb.c skips it (RDB_LOAD_ERR_EMPTY_KEY).
     if (this.items.length === 0 && this.type !== "stream") return;
+    ctx.emitted += this.pendingBytes;
     const value = build(this.items);
     ctx.emit(
       ctx.captureRaw

@@ -53,16 +53,16 @@ function lzfDecompressInto(input: Uint8Array, out: Uint8Array, offset: number): 
 }
 
 /**
- * Windowed LZF decompression for a big string: `onSlice` receives consecutive slices of about
- * `sliceBytes` each, and memory stays at the compressed input + one slice + the 8 KiB window.
+ * Windowed LZF decompression for a big string: yields consecutive slices of about `sliceBytes`
+ * each, and memory stays at the compressed input + one slice + the 8 KiB window. A generator, so
+ * the parser can pause between slices (a few KB of input may expand to hundreds of MB).
  */
-export function lzfDecompressSlices(
+export function* lzfSlices(
   input: Uint8Array,
   outLength: number,
   sliceBytes: number,
-  onSlice: (slice: Buffer) => void,
   offset = 0,
-): void {
+): Generator<Buffer, void, void> {
   // One control step writes at most 264 bytes: the headroom guarantees it fits after a flush.
   const HEADROOM = 300;
   const size = Math.max(sliceBytes, 1) + LZF_WINDOW + HEADROOM;
@@ -71,9 +71,11 @@ export function lzfDecompressSlices(
   let windowStart = 0;
   let total = 0;
   let ip = 0;
-  const flush = (final: boolean): void => {
+  /** The slice to hand out now (or null), then room made for the next control step. */
+  const flush = (final: boolean): Buffer | null => {
+    let slice: Buffer | null = null;
     if (op - windowStart >= sliceBytes || (final && op > windowStart)) {
-      onSlice(Buffer.from(buf.subarray(windowStart, op)));
+      slice = Buffer.from(buf.subarray(windowStart, op));
       total += op - windowStart;
       windowStart = op;
     }
@@ -84,6 +86,7 @@ export function lzfDecompressSlices(
       op -= keepFrom;
       windowStart -= keepFrom;
     }
+    return slice;
   };
   while (ip < input.length) {
     const ctrl = input[ip++]!;
@@ -91,7 +94,6 @@ export function lzfDecompressSlices(
       const run = ctrl + 1;
       if (ip + run > input.length) throw new RdbFormatError("LZF literal run cut short", offset);
       for (let k = 0; k < run; k++) buf[op++] = input[ip++]!;
-      flush(false);
     } else {
       let len = ctrl >> 5;
       if (len === 7) len += input[ip++] ?? 0;
@@ -103,12 +105,14 @@ export function lzfDecompressSlices(
         buf[op] = buf[op - dist]!;
         op++;
       }
-      flush(false);
     }
+    const slice = flush(false);
+    if (slice) yield slice;
     if (total + (op - windowStart) > outLength)
       throw new RdbFormatError("LZF data expands beyond the declared length", offset);
   }
-  flush(true);
+  const last = flush(true);
+  if (last) yield last;
   if (total !== outLength)
     throw new RdbFormatError(`LZF data expands to ${total} bytes, the header said ${outLength}`, offset);
 }

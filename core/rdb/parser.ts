@@ -1,5 +1,5 @@
 import { DEFAULT_BIG_KEY_THRESHOLD, MAX_KNOWN_VERSION, RDB_OPCODE, typeTableFor } from "./constants.ts";
-import type { ParseContext } from "./context.ts";
+import { type ParseContext, pause } from "./context.ts";
 import { Crc64 } from "./crc64.ts";
 import { RdbFormatError } from "./errors.ts";
 import { ByteInput, type Need } from "./input.ts";
@@ -52,6 +52,9 @@ export class RdbParser {
       dumps: options.dumps ?? (() => false),
       dumping: false,
       knownBig: false,
+      emitted: 0,
+      outputBudget: options.outputBudget ?? Number.POSITIVE_INFINITY,
+      paused: false,
       emit: (e) => {
         try {
           onEvent(e);
@@ -83,6 +86,24 @@ export class RdbParser {
     return this.done;
   }
 
+  /**
+   * True when the last write()/end()/continue() stopped because it emitted `outputBudget` bytes of
+   * values: apply backpressure, then call continue() (more input may also be written meanwhile).
+   */
+  get paused(): boolean {
+    return this.ctx.paused;
+  }
+
+  /** Goes on after a pause, with the input already written. */
+  continue(): void {
+    if (this.failed !== undefined) throw this.failed;
+    if (this.running) throw new Error("RdbParser.continue() called from inside an event handler");
+    if (this.done) return;
+    this.run();
+    if (this.done) this.trailing += this.inp.available;
+    this.checkEnded();
+  }
+
   write(chunk: Buffer): void {
     if (this.failed !== undefined) throw this.failed;
     if (this.running) throw new Error("RdbParser.write() called from inside an event handler");
@@ -91,7 +112,7 @@ export class RdbParser {
       return;
     }
     this.inp.push(chunk);
-    this.resume();
+    this.run();
     if (this.done) this.trailing += this.inp.available;
   }
 
@@ -100,11 +121,19 @@ export class RdbParser {
     if (this.failed !== undefined) throw this.failed;
     if (this.done) return;
     this.inp.ended = true;
-    this.resume();
-    if (!this.done) throw new RdbFormatError("input ended before the RDB's EOF opcode", this.inp.offset);
+    this.run();
+    this.checkEnded();
   }
 
-  private resume(): void {
+  /** After end(): not paused and not at EOF means the input stopped short. */
+  private checkEnded(): void {
+    if (this.inp.ended && !this.done && !this.ctx.paused)
+      throw new RdbFormatError("input ended before the RDB's EOF opcode", this.inp.offset);
+  }
+
+  private run(): void {
+    this.ctx.emitted = 0;
+    this.ctx.paused = false;
     this.running = true;
     try {
       if (this.gen.next().done) this.done = true;
@@ -280,6 +309,7 @@ function* parseRdb(ctx: ParseContext): Need<void> {
             const valueCrc = new Crc64();
             const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version, valueCrc);
             inp.checksumSpan(valueStart, inp.offset, valueCrc);
+            ctx.emitted += dump.length;
             ctx.emit({ kind: "key-dump", meta, valueType: info.valueType, dump });
           } else {
             // Big, empty, stream or module: the decoding reader takes it from the start. A value
@@ -299,7 +329,26 @@ function* parseRdb(ctx: ParseContext): Need<void> {
         expireAtMs = undefined;
         lruIdleSeconds = undefined;
         lfuFreq = undefined;
+        yield* pause(ctx);
       }
     }
+  }
+}
+
+/**
+ * Bytes of values a paced consumer lets the parser emit per call (`outputBudget`): a few chunks, so
+ * a compressed RDB that expands a hundredfold still reaches the queue's backpressure every 4 MiB.
+ */
+export const PACED_OUTPUT_BUDGET = 4 * 1024 * 1024;
+
+/**
+ * After write()/end(): hands what was emitted to `drain` (which applies backpressure), then lets a
+ * paused parser go on, as often as it pauses.
+ */
+export async function drainParser(parser: RdbParser, drain: () => Promise<void>): Promise<void> {
+  await drain();
+  while (parser.paused) {
+    parser.continue();
+    await drain();
   }
 }

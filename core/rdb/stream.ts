@@ -1,5 +1,5 @@
 import { STREAM_ITEM_FLAG } from "./constants.ts";
-import { type ParseContext, ValueCollector } from "./context.ts";
+import { type ParseContext, pause, ValueCollector } from "./context.ts";
 import {
   decodeListpack,
   type PackedValue,
@@ -105,7 +105,7 @@ export function* readStreamValue(
     const at = inp.offset;
     const lp = tryString(inp) ?? (yield* readString(inp));
     for (const entry of decodeNode(nodeKey, lp, at, inp.key)) col.push(entry);
-    col.check();
+    if (col.check()) yield* pause(ctx);
   }
   const length = Number(yield* inp.readLenBig());
   const lastId = yield* readId(ctx);

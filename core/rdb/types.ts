@@ -142,4 +142,11 @@ export interface RdbParserOptions {
    * payloads: decoding values only to send their raw bytes is most of a parser's work. Default: never.
    */
   dumps?: (magic: RdbMagic, version: number) => boolean;
+  /**
+   * Pause after emitting about this many bytes of values in one write()/end()/continue(): `paused`
+   * is then true and the rest of the input waits for continue(). LZF-compressed input can expand a
+   * hundredfold (a few MB of RDB → hundreds of MB of values); without a budget all of it would be
+   * emitted in one call, before the consumer could apply backpressure. Default: never pause.
+   */
+  outputBudget?: number;
 }

@@ -1,5 +1,5 @@
 import { QUICKLIST_NODE, RDB_TYPE } from "./constants.ts";
-import { bufferSize, type ParseContext, ValueCollector } from "./context.ts";
+import { bufferSize, type ParseContext, pause, ValueCollector } from "./context.ts";
 import {
   decodeIntset,
   decodeListpack,
@@ -12,7 +12,7 @@ import {
   parseScoreText,
 } from "./encodings.ts";
 import type { Need } from "./input.ts";
-import { lzfDecompressSlices } from "./lzf.ts";
+import { lzfSlices } from "./lzf.ts";
 import { readModuleValue } from "./module.ts";
 import { readStreamValue } from "./stream.ts";
 import { peekLzfHeader, readString, tryString } from "./strings.ts";
@@ -45,8 +45,10 @@ function* stringValue(ctx: ParseContext, meta: KeyMeta): Need<void> {
     while (remaining > 0) {
       const n = Math.min(ctx.chunkBytes, remaining);
       yield* inp.ensure(n);
+      ctx.emitted += n;
       ctx.emit({ kind: "key-chunk", meta, chunk: { type: "string", value: inp.take(n) } });
       remaining -= n;
+      yield* pause(ctx);
     }
     ctx.emit({ kind: "key-end", meta });
     return;
@@ -63,21 +65,22 @@ function* stringValue(ctx: ParseContext, meta: KeyMeta): Need<void> {
       yield* inp.ensure(header.headerBytes + header.compressedLength);
       const at = inp.offset;
       inp.pos += header.headerBytes;
-      const compressed = inp.view(header.compressedLength);
+      // A copy, not a view of the input: the parser may pause between slices, and the input
+      // buffer is reused when more bytes arrive.
+      const compressed = inp.take(header.compressedLength);
       ctx.emit({ kind: "key-begin", meta, valueType: "string" });
-      lzfDecompressSlices(
-        compressed,
-        header.length,
-        ctx.chunkBytes,
-        (value) => ctx.emit({ kind: "key-chunk", meta, chunk: { type: "string", value } }),
-        at,
-      );
+      for (const value of lzfSlices(compressed, header.length, ctx.chunkBytes, at)) {
+        ctx.emitted += value.length;
+        ctx.emit({ kind: "key-chunk", meta, chunk: { type: "string", value } });
+        yield* pause(ctx);
+      }
       ctx.emit({ kind: "key-end", meta });
       return;
     }
   }
   const start = inp.offset;
   const value = tryString(inp) ?? (yield* readString(inp));
+  ctx.emitted += value.length;
   ctx.emit(
     ctx.captureRaw
       ? { kind: "key", meta, value: { type: "string", value }, raw: inp.copyRange(start, inp.offset) }
@@ -92,7 +95,7 @@ function* elementsValue(ctx: ParseContext, meta: KeyMeta, start: number, type: "
   const col = new ValueCollector(ctx, meta, type, start, bufferSize);
   for (let i = 0; i < count; i++) {
     col.push(tryString(inp) ?? (yield* readString(inp)));
-    col.check();
+    if (col.check()) yield* pause(ctx);
   }
   col.finish((value) => ({ type, value }));
 }
@@ -115,7 +118,7 @@ function* zsetTextValue(ctx: ParseContext, meta: KeyMeta, start: number): Need<v
       score = parseScoreText(inp.view(len).toString("latin1"), inp.offset, inp.key);
     }
     col.push({ member, score });
-    col.check();
+    if (col.check()) yield* pause(ctx);
   }
   col.finish((value) => ({ type: "zset", value }));
 }
@@ -132,7 +135,7 @@ function* zsetBinaryValue(ctx: ParseContext, meta: KeyMeta, start: number): Need
     inp.pos += 8;
     if (Number.isNaN(score)) throw inp.error("zset score is NaN, which Redis never writes");
     col.push({ member, score });
-    col.check();
+    if (col.check()) yield* pause(ctx);
   }
   col.finish((value) => ({ type: "zset", value }));
 }
@@ -146,7 +149,7 @@ function* hashValue(ctx: ParseContext, meta: KeyMeta, start: number): Need<void>
     const field = tryString(inp) ?? (yield* readString(inp));
     const value = tryString(inp) ?? (yield* readString(inp));
     col.push({ field, value });
-    col.check();
+    if (col.check()) yield* pause(ctx);
   }
   col.finish((value) => ({ type: "hash", value }));
 }
@@ -166,7 +169,7 @@ function* hashMetadataValue(ctx: ParseContext, meta: KeyMeta, start: number, rel
     const value = tryString(inp) ?? (yield* readString(inp));
     const expireAt = ttl === 0 ? 0 : relative ? ttl + minExpire - 1 : ttl;
     col.push(expireAt ? { field, value, expireAtMs: expireAt } : { field, value });
-    col.check();
+    if (col.check()) yield* pause(ctx);
   }
   col.finish((value) => ({ type: "hash", value }));
 }
@@ -179,7 +182,7 @@ function packedElements(decode: PackedDecoder, type: "list" | "set"): ValueReade
     const { blob, at } = yield* readBlob(ctx);
     const col = new ValueCollector(ctx, meta, type, start, bufferSize);
     for (const v of decode(blob, at, ctx.inp.key)) col.push(packedToBuffer(v));
-    col.check();
+    if (col.check()) yield* pause(ctx);
     col.finish((value) => ({ type, value }));
   };
 }
@@ -193,7 +196,7 @@ function packedZset(decode: PackedDecoder): ValueReader {
     const col = new ValueCollector(ctx, meta, "zset", start, zsetSize);
     for (let i = 0; i < items.length; i += 2)
       col.push({ member: packedToBuffer(items[i]!), score: parseScore(items[i + 1]!, at, ctx.inp.key) });
-    col.check();
+    if (col.check()) yield* pause(ctx);
     col.finish((value) => ({ type: "zset", value }));
   };
 }
@@ -215,7 +218,7 @@ function packedHash(decode: PackedDecoder, withTtl: "none" | "listpack-ex" | "li
       const ttl = width === 3 ? packedToNumber(items[i + 2]!, at, ctx.inp.key) : 0;
       col.push(ttl ? { field, value, expireAtMs: ttl } : { field, value });
     }
-    col.check();
+    if (col.check()) yield* pause(ctx);
     col.finish((value) => ({ type: "hash", value }));
   };
 }
@@ -240,7 +243,7 @@ function quicklist(version: 1 | 2): ValueReader {
       } else {
         throw inp.error(`unknown quicklist node container ${container}`, at);
       }
-      col.check();
+      if (col.check()) yield* pause(ctx);
     }
     col.finish((value) => ({ type: "list", value }));
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { crc64 } from "../../core/rdb/crc64.ts";
 import { RdbFormatError } from "../../core/rdb/errors.ts";
-import { lzfDecompress, lzfDecompressSlices } from "../../core/rdb/lzf.ts";
+import { lzfDecompress, lzfSlices } from "../../core/rdb/lzf.ts";
 import { moduleNameFromId } from "../../core/rdb/module.ts";
 import { dumpPayload, parseDumpPayload } from "../../core/rdb/payload.ts";
 import { rng } from "./helpers.ts";
@@ -40,8 +40,7 @@ describe("lzf", () => {
       compressed,
       ...Array.from({ length: 10 }, () => Buffer.from([0xe0, 21, 0x02])),
     ]);
-    const slices: Buffer[] = [];
-    lzfDecompressSlices(long, 333, 4, (s) => slices.push(s));
+    const slices = [...lzfSlices(long, 333, 4)];
     expect(Buffer.concat(slices)).toEqual(lzfDecompress(long, 333));
     expect(Buffer.concat(slices).toString()).toBe("abc".repeat(111));
     expect(slices.length).toBeGreaterThan(1);

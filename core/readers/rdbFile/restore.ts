@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { FatalError } from "../../errors.ts";
 import type { Command, ShardProgress } from "../../model.ts";
 import { Batcher } from "../../pipeline/batcher.ts";
-import { createRdbParser } from "../../rdb/parser.ts";
+import { createRdbParser, drainParser, PACED_OUTPUT_BUDGET } from "../../rdb/parser.ts";
 import type { RdbEvent } from "../../rdb/types.ts";
 import { type SnapshotCounters, SnapshotTranslator } from "../../snapshot/translator.ts";
 import { exportFilterMetrics } from "../filterMetrics.ts";
@@ -102,7 +102,14 @@ export class RdbRestore implements SourceReader {
     await batcher.beginSnapshot(`rdb-${randomBytes(8).toString("hex")}`, 0);
     const events: RdbEvent[] = [];
     const parser = createRdbParser(
-      { captureRaw: true, bigKeyThreshold: config.bigKeyThreshold, modules: "capture" },
+      {
+        captureRaw: true,
+        bigKeyThreshold: config.bigKeyThreshold,
+        modules: "capture",
+        // Values bound for RESTORE come as DUMP payloads, never decoded (as in ferry sync).
+        dumps: (_magic, version) => this.translator.acceptsDumps(version),
+        outputBudget: PACED_OUTPUT_BUDGET,
+      },
       (event) => events.push(event),
     );
     log.info({ location: this.display, bytes: input.size ?? "unknown" }, "restoring an RDB file");
@@ -118,11 +125,11 @@ export class RdbRestore implements SourceReader {
           this.bytesDone += buffer.length;
           metrics.snapshotBytes.inc(labels, buffer.length);
           parser.write(buffer);
-          await this.hand(events.splice(0), batcher);
+          await drainParser(parser, () => this.hand(events.splice(0), batcher));
         }
         if (!this.stopping) {
           parser.end();
-          await this.hand(events.splice(0), batcher);
+          await drainParser(parser, () => this.hand(events.splice(0), batcher));
         }
         // Stopped or not, what was read is applied before the restore returns.
         await batcher.endSnapshot();

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bundleCli } from "../functions/cli/bundle.ts";
 import { startRedis } from "../test/helpers/redis.ts";
+import { bigKeyScenario } from "./bigKeys.ts";
 import { CLUSTER_SIZES, clusterScenario } from "./cluster.ts";
 import { ferryRig, type IncrementalRig, ladder, lagAt, nativeRig } from "./incremental.ts";
 import { addBigList, fillDataset, SIZES, type SizeName } from "./lib/dataset.ts";
@@ -25,6 +26,8 @@ const GOALS = {
   diskWriteBytes: 0,
 } as const;
 const BIG_LIST_BYTES = 200 * 2 ** 20;
+/** Per type: 128 MiB of values, a few MB of RDB once LZF has compressed them. */
+const BIG_KEY_BYTES = 128 * 2 ** 20;
 const LAG_SECONDS = 6;
 
 const { values } = parseArgs({
@@ -164,6 +167,14 @@ if (only.has("snapshot") || only.has("memory")) {
   } finally {
     await source.stop();
   }
+}
+
+// Memory bound per value type: one big compressible key of each type, alone (bigKeys.ts).
+if (only.has("memory")) {
+  log(`memory bound: one ${fmt.mib(BIG_KEY_BYTES)} compressible key of each type …`);
+  const big = await bigKeyScenario({ bytes: BIG_KEY_BYTES, ferryArgs, peakGoal: GOALS.peakRssBytes, log });
+  results["bigKeys"] = big.json;
+  rows.push(...big.rows);
 }
 
 // Cluster: 3 and 6 source masters, one replica channel each in one ferry vs one native replica each.

@@ -14,6 +14,10 @@ export interface ParseContext {
   dumping: boolean;
   /** The value about to be read is known to cross bigKeyThreshold (dumps mode found out). */
   knownBig: boolean;
+  /** RdbParserOptions.bigByDecodedSize as given (undefined: decided at the header from dumping). */
+  readonly bigByDecodedSizeOption: boolean | undefined;
+  /** In effect for this RDB. */
+  bigByDecodedSize: boolean;
   readonly emit: (e: RdbEvent) => void;
   /** Bytes of values emitted since the parser last resumed, and the budget per resume. */
   emitted: number;
@@ -70,18 +74,18 @@ export class ValueCollector<T extends RdbChunk["type"]> {
   }
 
   /**
-   * Past the threshold: by encoded size (what a RESTORE payload would weigh), and for streams also
-   * by decoded size. A stream is always decoded, and its listpacks are LZF-compressed in the RDB, so
-   * a few MB of RDB can decode into hundreds of MB of entries that would otherwise be held whole.
-   * (Other types decoded here come from a decoding consumer or are big by encoded size already;
-   * with `dumps` a compressible small value travels as its compressed payload, never decoded.)
+   * Past the threshold: by encoded size (what a RESTORE payload would weigh), and by decoded size
+   * for streams and whenever bigByDecodedSize holds. Listpacks and strings are LZF-compressed in the
+   * RDB, so a few MB of RDB can decode into hundreds of MB that would otherwise be held whole. (With
+   * `dumps`, a compressible small value travels as its compressed payload and is never decoded;
+   * streams are always decoded.)
    */
   private crossed(): boolean {
     const ctx = this.ctx;
     return (
       this.knownBig ||
       ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold ||
-      (this.type === "stream" && this.decodedBytes > ctx.bigKeyThreshold)
+      ((this.type === "stream" || ctx.bigByDecodedSize) && this.decodedBytes > ctx.bigKeyThreshold)
     );
   }
 

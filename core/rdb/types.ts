@@ -149,4 +149,11 @@ export interface RdbParserOptions {
    * emitted in one call, before the consumer could apply backpressure. Default: never pause.
    */
   outputBudget?: number;
+  /**
+   * Also treat a decoded value as big when its decoded size crosses `bigKeyThreshold` (not only its
+   * encoded size): a compressible collection under the threshold in the RDB can decode to ~88× it.
+   * Default true, except when `dumps` answered true (values are then passed on compressed, and the
+   * only ones decoded are streams, which always follow this rule).
+   */
+  bigByDecodedSize?: boolean;
 }

@@ -122,6 +122,20 @@ describe("RDB parser output budget", () => {
       // Unpaced, the same file comes out of a handful of calls far above the budget.
       const unpaced = parsePaced(rdb, options, () => 256 * 1024);
       expect(Math.max(...unpaced.perCall)).toBeGreaterThan(16 * budget);
+      // Without dumps (a consumer that decodes everything), the list is big by decoded size too.
+      const decoding = parsePaced(
+        rdb,
+        { ...options, dumps: () => false, outputBudget: budget },
+        () => 256 * 1024,
+      );
+      const decodedBig = decoding.events.filter((e) => e.kind === "key-begin").map((e) => String(e.meta.key));
+      expect(decodedBig.sort()).toEqual(["list", "stream", "string"]);
+      const encodedOnly = parsePaced(
+        rdb,
+        { ...options, dumps: () => false, bigByDecodedSize: false, outputBudget: budget },
+        () => 256 * 1024,
+      );
+      expect(encodedOnly.events.some((e) => e.kind === "key" && String(e.meta.key) === "list")).toBe(true);
       // drainParser runs the consumer after every pause.
       let drains = 0;
       const parser = createRdbParser({ ...options, outputBudget: budget }, () => {});

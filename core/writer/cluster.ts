@@ -18,10 +18,12 @@ import { RetryableError } from "../errors.ts";
 import type { Batch } from "../model.ts";
 import type { RedisEndpoint } from "../replication/types.ts";
 import { type BarrierContext, broadcast, emulateMove } from "./clusterBarriers.ts";
+import { applyOnNode, type NodePart } from "./clusterBatch.ts";
 import { routingKeys } from "./clusterKeys.ts";
 import { applyPart, type MarkerCache, type PartResult, slotMarkerKey, stateAt } from "./clusterPart.ts";
 import { type Entry, type Position, planBatch, type Step } from "./clusterPlan.ts";
 import { NodePool, onSlot, type RouteOptions, type RouteStats, withAsking } from "./clusterRoute.ts";
+import { WirePool } from "./clusterWire.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, isApplied, markerKey } from "./marker.ts";
 import { snapshotEndBatch } from "./snapshotEnd.ts";
 import { followsMarker } from "./transaction.ts";
@@ -49,6 +51,8 @@ export interface ClusterWriterOptions {
 
 export class ClusterWriter implements TargetWriter {
   private readonly pool: NodePool;
+  /** Raw connections for the batched script parts (clusterBatch.ts). */
+  private readonly wire: WirePool;
   private readonly prefix: string;
   private readonly keyIndexes: (argv: Buffer[]) => number[];
   /** For the one-script parts; undefined = always the MULTI path. */
@@ -66,6 +70,7 @@ export class ClusterWriter implements TargetWriter {
     opts: ClusterWriterOptions,
   ) {
     this.pool = new NodePool(opts.endpoint);
+    this.wire = new WirePool(opts.endpoint);
     this.prefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
     this.keyIndexes = routingKeys(opts.commandTable);
     this.scriptTable = opts.scriptParts === false ? undefined : (opts.commandTable ?? builtinCommandTable);
@@ -211,16 +216,63 @@ export class ClusterWriter implements TargetWriter {
   async close(): Promise<void> {
     this.table.stopPeriodic();
     this.pool.close();
+    this.wire.close();
   }
 
+  /**
+   * The parts go to their nodes in one write per node (clusterBatch.ts); only the parts that did
+   * not apply there (redirected, retried, not script-able) take the per-part path, which begins by
+   * classifying the first attempt's error — so a part is never re-sent without its marker deciding.
+   */
   private async applyParts(
     batch: Batch,
     parts: Map<number, Entry[]>,
     floor: MarkerState | null,
   ): Promise<number> {
-    const results = await Promise.all(
-      [...parts].map(([slot, entries]) => this.applySlot(batch, slot, entries, floor)),
-    );
+    const byNode = new Map<string, NodePart[]>();
+    const unrouted: Array<Promise<PartResult>> = [];
+    for (const [slot, entries] of parts) {
+      const addr = this.scriptTable ? this.table.nodeFor(slot) : undefined;
+      if (addr === undefined) {
+        unrouted.push(this.applySlot(batch, slot, entries, floor));
+        continue;
+      }
+      const part = { slot, markerKey: slotMarkerKey(this.prefix, batch.job, batch.shard, slot), entries };
+      const list = byNode.get(addr);
+      if (list) list.push(part);
+      else byNode.set(addr, [part]);
+    }
+    // Promise.all at once on everything: a part failing while others are still out is never unhandled.
+    const results = await Promise.all([
+      Promise.all(unrouted),
+      ...[...byNode].map(async ([addr, nodeParts]) => {
+        const attempts = await applyOnNode(
+          this.wire.get(addr),
+          nodeParts,
+          floor,
+          this.markers,
+          this.scriptTable!,
+        );
+        return Promise.all(
+          attempts.map((attempt, i) => {
+            if (attempt.kind === "applied") return attempt.result;
+
+            const { slot, entries } = nodeParts[i]!;
+            return this.applySlot(
+              batch,
+              slot,
+              entries,
+              floor,
+              attempt.kind === "failed" ? attempt : undefined,
+            );
+          }),
+        );
+      }),
+    ]);
+    return this.count(batch, results.flat());
+  }
+
+  private count(batch: Batch, results: readonly PartResult[]): number {
     // Split commands count once per source command, not once per slot.
     const applied = new Set<Position>();
     for (const result of results) {
@@ -230,16 +282,24 @@ export class ClusterWriter implements TargetWriter {
     return applied.size;
   }
 
+  /** One part through onSlot; `failed`: how the batched first attempt ended (onSlot classifies it). */
   private applySlot(
     batch: Batch,
     slot: number,
     entries: Entry[],
     floor: MarkerState | null,
+    failed?: { error: unknown },
   ): Promise<PartResult> {
     const key = slotMarkerKey(this.prefix, batch.job, batch.shard, slot);
-    return onSlot(this.table, this.pool, slot, this.route, (client, asking) =>
-      applyPart(client, asking, key, entries, floor, this.markers, this.scriptTable),
-    );
+    let first = failed;
+    return onSlot(this.table, this.pool, slot, this.route, (client, asking) => {
+      if (first) {
+        const { error } = first;
+        first = undefined;
+        return Promise.reject(error);
+      }
+      return applyPart(client, asking, key, entries, floor, this.markers, this.scriptTable);
+    });
   }
 
   /** Shard marker forward to `pos` (never backward: replays read it first and stop early). */

@@ -18,7 +18,7 @@ import type { CommandTable } from "../commands/table.ts";
 import { commandName } from "./clusterKeys.ts";
 import type { Entry, Position } from "./clusterPlan.ts";
 import { classify, fatalCommand } from "./clusterRoute.ts";
-import { runApplyScript, scriptKeys } from "./clusterScript.ts";
+import { runApplyScript, type ScriptErrors, scriptKeys } from "./clusterScript.ts";
 import { decodeMarker, encodeMarker, isApplied } from "./marker.ts";
 import { GUARD_SCRIPT } from "./transaction.ts";
 import type { MarkerState } from "./types.ts";
@@ -47,7 +47,7 @@ export function stateAt(pos: Position, db: number): MarkerState {
 const QUEUE_HEAD = 3;
 
 /** Retryable marker: the watched slot marker changed under us (another writer); re-read and retry. */
-class WatchAborted extends Error {
+export class WatchAborted extends Error {
   constructor() {
     super("TRYAGAIN slot marker changed during apply");
   }
@@ -78,7 +78,7 @@ export async function applyPart(
     ask();
     slotMarker = decodeMarker((await client.getBuffer(markerKey)) as Buffer | null);
   }
-  const todo = entries.filter((e) => !isApplied(slotMarker, e.pos) && !isApplied(floor, e.pos));
+  const todo = pendingEntries(entries, slotMarker, floor);
   if (todo.length === 0) {
     if (cached === undefined) cache.set(markerKey, slotMarker);
     return { applied: 0, positions: [], skipped: entries.length, errors: [] };
@@ -158,10 +158,26 @@ async function applyByScript(
   );
   if (refused === null) throw new WatchAborted();
   cache.set(markerKey, next);
+  return scriptPartResult(todo, total, refused);
+}
+
+/** A part applied by the script: `refused` are the commands the target refused inside it. */
+export function scriptPartResult(todo: readonly Entry[], total: number, refused: ScriptErrors): PartResult {
   return {
     applied: todo.length,
     positions: todo.map((e) => e.pos),
     skipped: total - todo.length,
     errors: refused.map((e) => `${commandName(todo[e.index]?.argv ?? []).toUpperCase()}: ${e.message}`),
   };
+}
+
+/** Entries the slot marker and the shard floor do not cover yet. */
+export function pendingEntries(
+  entries: readonly Entry[],
+  slotMarker: MarkerState | null,
+  floor: MarkerState | null,
+): readonly Entry[] {
+  // Nothing can be covered without a marker of this history: keep the array (the common case).
+  if (!slotMarker && !floor) return entries;
+  return entries.filter((e) => !isApplied(slotMarker, e.pos) && !isApplied(floor, e.pos));
 }

@@ -76,9 +76,8 @@ export async function runApplyScript(
   expected: string,
   next: string,
   commands: ReadonlyArray<{ argv: Buffer[] }>,
-): Promise<Array<{ index: number; message: string }> | null> {
-  const args: Array<Buffer | string | number> = [1 + keys.length, markerKey, ...keys, expected, next];
-  for (const { argv } of commands) args.push(argv.length, ...argv);
+): Promise<ScriptErrors | null> {
+  const args = applyScriptArgs(markerKey, keys, expected, next, commands).slice(2);
   const run = (name: "EVALSHA" | "EVAL", script: string): Promise<unknown> => {
     if (asking) void client.call("ASKING").catch(() => {});
     return client.callBuffer(name, script, ...args);
@@ -88,12 +87,52 @@ export async function runApplyScript(
     reply = await run("EVALSHA", APPLY_SHA);
   } catch (err) {
     // NOSCRIPT: the script never ran, so sending it whole is safe.
-    if (!/NOSCRIPT/.test(String((err as Error).message))) throw err;
+    if (!isNoScript(err)) throw err;
     reply = await run("EVAL", APPLY_SCRIPT);
   }
+  return scriptErrors(reply);
+}
+
+/** Refused commands of a part, by position in the part (0-based). */
+export type ScriptErrors = Array<{ index: number; message: string }>;
+
+const EVALSHA = Buffer.from("EVALSHA");
+const SHA = Buffer.from(APPLY_SHA);
+
+/**
+ * The whole `EVALSHA <sha> <numkeys> <marker> <keys…> <expected> <next> (<argc> <args…>)…` argv,
+ * ready for the RESP encoder: the command's Buffers are passed as they are (no copies, no strings).
+ */
+export function applyScriptArgs(
+  markerKey: Buffer | string,
+  keys: readonly Buffer[],
+  expected: string,
+  next: string,
+  commands: ReadonlyArray<{ argv: Buffer[] }>,
+): Array<Buffer | string | number> {
+  const args: Array<Buffer | string | number> = [EVALSHA, SHA, 1 + keys.length, markerKey];
+  for (const key of keys) args.push(key);
+  args.push(expected, next);
+  for (const { argv } of commands) {
+    args.push(argv.length);
+    for (const arg of argv) args.push(arg);
+  }
+  return args;
+}
+
+/** `SCRIPT LOAD <APPLY_SCRIPT>`: after it, EVALSHA finds the script on that node. */
+export const LOAD_APPLY_SCRIPT: ReadonlyArray<Buffer | string> = ["SCRIPT", "LOAD", APPLY_SCRIPT];
+
+/** NOSCRIPT: the node does not have the script (restarted, SCRIPT FLUSH); it did not run. */
+export function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("NOSCRIPT");
+}
+
+/** The script's reply: null = the marker guard failed (nothing ran), else the refused commands. */
+export function scriptErrors(reply: unknown): ScriptErrors | null {
   if (reply === null) return null;
   const flat = Array.isArray(reply) ? reply : [];
-  const errors: Array<{ index: number; message: string }> = [];
+  const errors: ScriptErrors = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     errors.push({ index: Number(flat[i]) - 1, message: String(flat[i + 1]) });
   }

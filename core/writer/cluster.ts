@@ -54,7 +54,7 @@ export class ClusterWriter implements TargetWriter {
   /** Raw connections for the batched script parts (clusterBatch.ts). */
   private readonly wire: WirePool;
   private readonly prefix: string;
-  private readonly keyIndexes: (argv: Buffer[]) => number[];
+  private readonly keyIndexes: (argv: Buffer[]) => number[] | null;
   /** For the one-script parts; undefined = always the MULTI path. */
   private readonly scriptTable: CommandTable | undefined;
   private readonly route: RouteOptions;
@@ -64,6 +64,13 @@ export class ClusterWriter implements TargetWriter {
   private readonly barriers: BarrierContext;
   /** Last apply started per shard: batches of one shard run one after the other (see apply). */
   private readonly tails = new Map<string, Promise<void>>();
+  /**
+   * Shards (job, shard) that had no shard marker when this writer first applied them: their slot
+   * markers are either cached here or absent, so the batched path sends a part whose marker is
+   * not cached expecting none instead of reading it first (clusterBatch.ts; a wrong guess costs a
+   * round, never a double apply).
+   */
+  private readonly fresh = new Set<string>();
 
   private constructor(
     private readonly table: SlotTable,
@@ -108,7 +115,7 @@ export class ClusterWriter implements TargetWriter {
    * which would then be dropped as "already applied". Different shards still run in parallel.
    */
   apply(batch: Batch): Promise<ApplyResult> {
-    const key = `${batch.job}\u0000${batch.shard}`;
+    const key = shardId(batch);
     const previous = this.tails.get(key) ?? Promise.resolve();
     const run = previous.then(() => this.applyInOrder(batch));
     const tail = run.then(
@@ -126,6 +133,8 @@ export class ClusterWriter implements TargetWriter {
     const end = batchEnd(batch);
     const shardKey = markerKey(this.prefix, batch.job, batch.shard);
     let floor = await this.readMarker(batch.job, batch.shard);
+    // No shard marker: this writer starts the shard, so the slot markers it meets are its own.
+    if (floor === null) this.fresh.add(shardId(batch));
     if (isApplied(floor, end.pos)) {
       return { applied: 0, skipped: batch.commands.length, marker: floor! };
     }
@@ -246,13 +255,12 @@ export class ClusterWriter implements TargetWriter {
     const results = await Promise.all([
       Promise.all(unrouted),
       ...[...byNode].map(async ([addr, nodeParts]) => {
-        const attempts = await applyOnNode(
-          this.wire.get(addr),
-          nodeParts,
+        const attempts = await applyOnNode(this.wire.get(addr), nodeParts, {
           floor,
-          this.markers,
-          this.scriptTable!,
-        );
+          cache: this.markers,
+          table: this.scriptTable!,
+          guessAbsent: this.fresh.has(shardId(batch)),
+        });
         return Promise.all(
           attempts.map((attempt, i) => {
             if (attempt.kind === "applied") return attempt.result;
@@ -316,6 +324,10 @@ export class ClusterWriter implements TargetWriter {
     );
     return next;
   }
+}
+
+function shardId(batch: Batch): string {
+  return `${batch.job}\u0000${batch.shard}`;
 }
 
 function batchEnd(batch: Batch): { pos: Position; db: number } {

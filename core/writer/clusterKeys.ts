@@ -10,6 +10,12 @@ export function commandName(argv: readonly Buffer[]): string {
   return (argv[0]?.toString("latin1") ?? "").toLowerCase();
 }
 
-export function routingKeys(table: CommandTable = builtinCommandTable): (argv: Buffer[]) => number[] {
-  return (argv) => keyIndexes(table, argv) ?? (argv.length > 1 ? [1] : []);
+/** The table's key indexes of argv: null when the table cannot tell (see routeBy). */
+export function routingKeys(table: CommandTable = builtinCommandTable): (argv: Buffer[]) => number[] | null {
+  return (argv) => keyIndexes(table, argv);
+}
+
+/** What to route by when the table cannot tell: argv[1], if any. */
+export function routeBy(argv: readonly Buffer[], known: readonly number[] | null): readonly number[] {
+  return known ?? (argv.length > 1 ? [1] : []);
 }

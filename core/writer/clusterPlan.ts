@@ -8,7 +8,7 @@
 import { slotOf } from "../cluster/slots.ts";
 import { FatalError } from "../errors.ts";
 import type { Batch, Command } from "../model.ts";
-import { commandName } from "./clusterKeys.ts";
+import { commandName, routeBy } from "./clusterKeys.ts";
 import { MOVE_RULES, type MoveRule } from "./clusterMoves.ts";
 
 export interface Position {
@@ -20,6 +20,8 @@ export interface Position {
 export interface Entry {
   argv: Buffer[];
   pos: Position;
+  /** argv's key indexes from the command table, when it knows them (saves a second lookup). */
+  keys?: readonly number[];
 }
 
 export type Step =
@@ -52,7 +54,7 @@ export function positionOf(batch: Batch, command: Command): Position {
     : { replid: batch.replid, offset: command.offset, seq: command.seq };
 }
 
-export function planBatch(batch: Batch, keyIndexes: (argv: Buffer[]) => number[]): Step[] {
+export function planBatch(batch: Batch, keyIndexes: (argv: Buffer[]) => number[] | null): Step[] {
   const steps: Step[] = [];
   let parts = new Map<number, Entry[]>();
   const add = (slot: number, entry: Entry): void => {
@@ -75,7 +77,10 @@ export function planBatch(batch: Batch, keyIndexes: (argv: Buffer[]) => number[]
         `map the source db to 0 with --db-map ${command.db}:0 (or filter that db out)`,
       );
     }
-    const entry: Entry = { argv, pos: positionOf(batch, command) };
+    const known = keyIndexes(argv);
+    const entry: Entry = known
+      ? { argv, pos: positionOf(batch, command), keys: known }
+      : { argv, pos: positionOf(batch, command) };
     if (BROADCAST.has(name)) {
       barrier({ kind: "broadcast", entry });
       continue;
@@ -86,18 +91,18 @@ export function planBatch(batch: Batch, keyIndexes: (argv: Buffer[]) => number[]
         "map every source db to 0 with --db-map and avoid SWAPDB/MOVE on the source during the migration",
       );
     }
-    const keys = keyIndexes(argv);
+    const keys = routeBy(argv, known);
     if (keys.length === 0) {
       // Keyless (PUBLISH is keyed by its channel via the key specs): any node will do; slot 0 gives it a marker.
       add(0, entry);
       continue;
     }
-    const slots = keys.map((i) => slotOf(argv[i]!));
-    const first = slots[0]!;
-    if (slots.every((s) => s === first)) {
+    const first = oneSlot(argv, keys);
+    if (first >= 0) {
       add(first, entry);
       continue;
     }
+    const slots = keys.map((i) => slotOf(argv[i]!));
     if (SPLIT_KEYS.has(name) || SPLIT_PAIRS.has(name)) {
       const width = SPLIT_PAIRS.has(name) ? 2 : 1;
       const bySlot = new Map<number, Buffer[]>();
@@ -141,6 +146,13 @@ export function planBatch(batch: Batch, keyIndexes: (argv: Buffer[]) => number[]
   }
   if (parts.size > 0) steps.push({ kind: "parts", parts });
   return steps;
+}
+
+/** The slot all of argv's keys hash to, or -1 when they span slots (no array for the common case). */
+function oneSlot(argv: readonly Buffer[], keys: readonly number[]): number {
+  const slot = slotOf(argv[keys[0]!]!);
+  for (let i = 1; i < keys.length; i++) if (slotOf(argv[keys[i]!]!) !== slot) return -1;
+  return slot;
 }
 
 function printable(key: Buffer): string {

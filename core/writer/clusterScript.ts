@@ -44,24 +44,44 @@ end
 redis.call('SET', KEYS[1], ARGV[2])
 return errors`;
 
-const APPLY_SHA = createHash("sha1").update(APPLY_SCRIPT).digest("hex");
+export const APPLY_SHA = createHash("sha1").update(APPLY_SCRIPT).digest("hex");
 
 /** The keys of each command, or null when one of them cannot go through the script. */
 export function scriptKeys(
   table: CommandTable,
-  commands: ReadonlyArray<{ argv: Buffer[] }>,
+  commands: ReadonlyArray<{ argv: Buffer[]; keys?: readonly number[] }>,
 ): Buffer[] | null {
   const keys: Buffer[] = [];
-  for (const { argv } of commands) {
-    if (argv.length > MAX_ARGS) return null;
-    const name = argv[0]?.toString("latin1").toLowerCase() ?? "";
-    const flags = commandFlags(table, name);
-    if (flags.length === 0 || flags.includes("noscript")) return null;
-    const indexes = keyIndexes(table, argv);
+  for (const command of commands) {
+    const { argv } = command;
+    if (argv.length > MAX_ARGS || !mayRunInScript(table, argv[0])) return null;
+    const indexes = command.keys ?? keyIndexes(table, argv);
     if (indexes === null) return null;
     for (const i of indexes) keys.push(argv[i]!);
   }
   return keys;
+}
+
+/** Per table: command name → may run in a script. */
+const byName = new WeakMap<CommandTable, Map<string, boolean>>();
+
+/** Known to the target and without the `noscript` flag. */
+function mayRunInScript(table: CommandTable, name: Buffer | undefined): boolean {
+  if (name === undefined) return false;
+  let names = byName.get(table);
+  if (!names) {
+    names = new Map();
+    byName.set(table, names);
+  }
+  const text = name.toString("latin1").toLowerCase();
+  let verdict = names.get(text);
+  if (verdict === undefined) {
+    const flags = commandFlags(table, text);
+    verdict = flags.length > 0 && !flags.includes("noscript");
+    // Names come from the source stream: bound the memo (a hostile stream of made-up names).
+    if (names.size < 4096) names.set(text, verdict);
+  }
+  return verdict;
 }
 
 /**

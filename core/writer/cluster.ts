@@ -11,7 +11,7 @@
  *   parts before them, with the shard marker advanced first so a partial barrier replays safely.
  */
 import type { NodeAddr } from "../cluster/connect.ts";
-import { slotOf } from "../cluster/slots.ts";
+import { SLOT_COUNT, slotOf } from "../cluster/slots.ts";
 import { SlotTable } from "../cluster/slotTable.ts";
 import { builtinCommandTable, type CommandTable } from "../commands/index.ts";
 import { RetryableError } from "../errors.ts";
@@ -71,6 +71,7 @@ export class ClusterWriter implements TargetWriter {
    * round, never a double apply).
    */
   private readonly fresh = new Set<string>();
+  private readonly slotMarkerKeys = new Map<string, Array<string | undefined>>();
 
   private constructor(
     private readonly table: SlotTable,
@@ -246,7 +247,7 @@ export class ClusterWriter implements TargetWriter {
         unrouted.push(this.applySlot(batch, slot, entries, floor));
         continue;
       }
-      const part = { slot, markerKey: slotMarkerKey(this.prefix, batch.job, batch.shard, slot), entries };
+      const part = { slot, markerKey: this.slotMarker(batch, slot), entries };
       const list = byNode.get(addr);
       if (list) list.push(part);
       else byNode.set(addr, [part]);
@@ -282,12 +283,16 @@ export class ClusterWriter implements TargetWriter {
 
   private count(batch: Batch, results: readonly PartResult[]): number {
     // Split commands count once per source command, not once per slot.
-    const applied = new Set<Position>();
+    let applied = 0;
+    const split = new Set<Position>();
     for (const result of results) {
-      for (const pos of result.positions) applied.add(pos);
+      for (const entry of result.done) {
+        if (entry.split) split.add(entry.pos);
+        else applied++;
+      }
       for (const error of result.errors) this.route.onWarn(`shard ${batch.shard}: target refused ${error}`);
     }
-    return applied.size;
+    return applied + split.size;
   }
 
   /** One part through onSlot; `failed`: how the batched first attempt ended (onSlot classifies it). */
@@ -298,7 +303,7 @@ export class ClusterWriter implements TargetWriter {
     floor: MarkerState | null,
     failed?: { error: unknown },
   ): Promise<PartResult> {
-    const key = slotMarkerKey(this.prefix, batch.job, batch.shard, slot);
+    const key = this.slotMarker(batch, slot);
     let first = failed;
     return onSlot(this.table, this.pool, slot, this.route, (client, asking) => {
       if (first) {
@@ -308,6 +313,22 @@ export class ClusterWriter implements TargetWriter {
       }
       return applyPart(client, asking, key, entries, floor, this.markers, this.scriptTable);
     });
+  }
+
+  /** The slot marker key of the batch's shard, built once per slot (a snapshot meets every slot). */
+  private slotMarker(batch: Batch, slot: number): string {
+    const id = shardId(batch);
+    let keys = this.slotMarkerKeys.get(id);
+    if (!keys) {
+      keys = new Array<string | undefined>(SLOT_COUNT);
+      this.slotMarkerKeys.set(id, keys);
+    }
+    let key = keys[slot];
+    if (key === undefined) {
+      key = slotMarkerKey(this.prefix, batch.job, batch.shard, slot);
+      keys[slot] = key;
+    }
+    return key;
   }
 
   /** Shard marker forward to `pos` (never backward: replays read it first and stop early). */

@@ -144,7 +144,7 @@ function prepare(p: Pending, opts: NodeAttemptOptions, out: FirstAttempt[]): boo
     if (p.fresh && !p.guessed) opts.cache.set(p.part.markerKey, p.marker);
     out[p.index] = {
       kind: "applied",
-      result: { applied: 0, positions: [], skipped: p.part.entries.length, errors: [] },
+      result: { applied: 0, done: [], skipped: p.part.entries.length, errors: [] },
     };
     p.done = true;
     return false;

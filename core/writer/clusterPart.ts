@@ -25,8 +25,8 @@ import type { MarkerState } from "./types.ts";
 
 export interface PartResult {
   applied: number;
-  /** Positions applied (split commands share one position object across their slot parts). */
-  positions: Position[];
+  /** Entries applied (split commands share one position object across their slot parts). */
+  done: readonly Entry[];
   skipped: number;
   /** Commands that ran but failed on the target (WRONGTYPE…), for the caller to log. */
   errors: string[];
@@ -81,7 +81,7 @@ export async function applyPart(
   const todo = pendingEntries(entries, slotMarker, floor);
   if (todo.length === 0) {
     if (cached === undefined) cache.set(markerKey, slotMarker);
-    return { applied: 0, positions: [], skipped: entries.length, errors: [] };
+    return { applied: 0, done: [], skipped: entries.length, errors: [] };
   }
   const last = todo[todo.length - 1]!;
   const keys = table ? scriptKeys(table, todo) : null;
@@ -130,7 +130,7 @@ export async function applyPart(
   }
   return {
     applied: todo.length,
-    positions: todo.map((e) => e.pos),
+    done: todo,
     skipped: entries.length - todo.length,
     errors,
   };
@@ -165,7 +165,7 @@ async function applyByScript(
 export function scriptPartResult(todo: readonly Entry[], total: number, refused: ScriptErrors): PartResult {
   return {
     applied: todo.length,
-    positions: todo.map((e) => e.pos),
+    done: todo,
     skipped: total - todo.length,
     errors: refused.map((e) => `${commandName(todo[e.index]?.argv ?? []).toUpperCase()}: ${e.message}`),
   };

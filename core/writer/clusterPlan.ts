@@ -22,6 +22,8 @@ export interface Entry {
   pos: Position;
   /** argv's key indexes from the command table, when it knows them (saves a second lookup). */
   keys?: readonly number[];
+  /** One slot's share of a split source command: several entries share its `pos`. */
+  split?: true;
 }
 
 export type Step =
@@ -115,13 +117,13 @@ export function planBatch(batch: Batch, keyIndexes: (argv: Buffer[]) => number[]
         }
         args.push(...argv.slice(keyIndex, keyIndex + width));
       });
-      for (const [slot, args] of bySlot) add(slot, { argv: args, pos: entry.pos });
+      for (const [slot, args] of bySlot) add(slot, { argv: args, pos: entry.pos, split: true });
       continue;
     }
     if (name === "smove") {
       // SMOVE src dst member ≡ SREM src member + SADD dst member; no read needed.
-      add(slots[0]!, { argv: [b("SREM"), argv[1]!, argv[3]!], pos: entry.pos });
-      add(slots[1]!, { argv: [b("SADD"), argv[2]!, argv[3]!], pos: entry.pos });
+      add(slots[0]!, { argv: [b("SREM"), argv[1]!, argv[3]!], pos: entry.pos, split: true });
+      add(slots[1]!, { argv: [b("SADD"), argv[2]!, argv[3]!], pos: entry.pos, split: true });
       continue;
     }
     const rule = MOVE_RULES[name];

@@ -514,7 +514,7 @@ export class ShardSync implements ReplicaSink {
     if (replid !== this.replid || this.phase !== "streaming" || offset < this.snapshotOffset) return;
     this.snapshotApplied = true;
     // Never ACK past what this link received: the store may hold what a previous process sent.
-    const ack = Math.min(offset, this.lag.snapshot().receivedOffset);
+    const ack = Math.min(offset, this.lag.offsets.received);
     this.lag.applied(ack);
     this.session?.setAppliedOffset(ack);
     this.deps.metrics.appliedOffset.set({ job: this.deps.job, shard: this.deps.shard }, ack);
@@ -522,7 +522,7 @@ export class ShardSync implements ReplicaSink {
   }
 
   private wakeSynced(): void {
-    const applied = this.lag.snapshot().appliedOffset;
+    const applied = this.lag.offsets.applied;
     for (let i = this.syncedWaiters.length - 1; i >= 0; i--) {
       const waiter = this.syncedWaiters[i]!;
       if (this.snapshotApplied && applied >= waiter.atLeast) {
@@ -540,7 +540,7 @@ export class ShardSync implements ReplicaSink {
 
   /** Resolves once the snapshot is applied and the applied offset reached `offset`. */
   syncedTo(offset: number): Promise<void> {
-    if (this.snapshotApplied && this.phase === "streaming" && this.lag.snapshot().appliedOffset >= offset) {
+    if (this.snapshotApplied && this.phase === "streaming" && this.lag.offsets.applied >= offset) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.syncedWaiters.push({ atLeast: offset, resolve }));

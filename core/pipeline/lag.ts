@@ -33,7 +33,10 @@ export class LagTracker {
   /** (offset, receivedAt), offsets increasing; only offsets above `appliedOffset` are kept. */
   private samples: Array<{ offset: number; at: number }> = [];
   private head = 0;
-  private readonly appliedOps: Array<{ at: number; ops: number }> = [];
+  /** (at, ops) per apply; entries before opsHead left the window. Read per applied batch: O(1). */
+  private appliedOps: Array<{ at: number; ops: number }> = [];
+  private opsHead = 0;
+  private windowOps = 0;
   private firstApplyAt: number | null = null;
   private receivedOffset = 0;
   private appliedOffset = 0;
@@ -61,6 +64,7 @@ export class LagTracker {
     const now = this.clock.now();
     if (ops > 0) {
       this.appliedOps.push({ at: now, ops });
+      this.windowOps += ops;
       this.firstApplyAt ??= now;
     }
     if (offset <= this.appliedOffset) return;
@@ -86,6 +90,11 @@ export class LagTracker {
     this.sourceOffset = offset;
   }
 
+  /** Offsets only (no rate): what the apply path reads after every batch. */
+  get offsets(): { received: number; applied: number } {
+    return { received: this.receivedOffset, applied: this.appliedOffset };
+  }
+
   snapshot(): LagSnapshot {
     const now = this.clock.now();
     const oldest = this.samples[this.head];
@@ -101,10 +110,17 @@ export class LagTracker {
   }
 
   private rate(now: number): number {
-    while (this.appliedOps.length > 0 && now - this.appliedOps[0]!.at > this.rateWindowMs)
-      this.appliedOps.shift();
+    const entries = this.appliedOps;
+    while (this.opsHead < entries.length && now - entries[this.opsHead]!.at > this.rateWindowMs) {
+      this.windowOps -= entries[this.opsHead]!.ops;
+      this.opsHead++;
+    }
+    if (this.opsHead > 1024 && this.opsHead * 2 > entries.length) {
+      this.appliedOps = entries.slice(this.opsHead);
+      this.opsHead = 0;
+    }
     if (this.firstApplyAt === null) return 0;
-    const ops = this.appliedOps.reduce((sum, e) => sum + e.ops, 0);
+    const ops = this.windowOps;
     // Early on the window is not full yet: divide by the time actually observed (≥ 1 s, no spikes).
     const span = Math.max(1000, Math.min(this.rateWindowMs, now - this.firstApplyAt));
     return (ops * 1000) / span;

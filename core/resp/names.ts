@@ -10,6 +10,10 @@ function lower(byte: number): number {
   return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
 }
 
+function lengthBit(length: number): number {
+  return 1 << Math.min(length, 31);
+}
+
 /** FNV-1a over the lower-cased bytes of buf[start, end). */
 function foldedHash(buf: Buffer, start: number, end: number): number {
   let hash = 0x811c9dc5;
@@ -25,8 +29,11 @@ interface Entry<V> {
 export class CommandNames<V> {
   private readonly byHash = new Map<number, Entry<V>[]>();
   private readonly longest: number;
-  /** Lower-cased first bytes of the names: most lookups (SET, INCR…) end at this table. */
-  private readonly firstBytes = new Uint8Array(256);
+  /**
+   * Per lower-cased first byte, a bit per name length (31 = 31 or more): most lookups (SET against
+   * SELECT, INCR, LPUSH…) end at this table, before any hashing.
+   */
+  private readonly firstBytes = new Uint32Array(256);
 
   /** `entries`: names in any case (ASCII) with the value `get` returns for them. */
   constructor(entries: Iterable<readonly [string, V]>) {
@@ -34,7 +41,7 @@ export class CommandNames<V> {
     for (const [text, value] of entries) {
       const name = Buffer.from(text.toLowerCase(), "latin1");
       longest = Math.max(longest, name.length);
-      if (name.length > 0) this.firstBytes[name[0]!] = 1;
+      if (name.length > 0) this.firstBytes[name[0]!]! |= lengthBit(name.length);
       const hash = foldedHash(name, 0, name.length);
       const list = this.byHash.get(hash) ?? [];
       list.push({ name, value });
@@ -51,7 +58,8 @@ export class CommandNames<V> {
   /** The value of the name held in buf[start, end), without a view of it. */
   getRange(buf: Buffer, start: number, end: number): V | undefined {
     const length = end - start;
-    if (length > this.longest || length <= 0 || this.firstBytes[lower(buf[start]!)] === 0) return undefined;
+    if (length > this.longest || length <= 0) return undefined;
+    if ((this.firstBytes[lower(buf[start]!)]! & lengthBit(length)) === 0) return undefined;
     const list = this.byHash.get(foldedHash(buf, start, end));
     if (list === undefined) return undefined;
     for (const entry of list) if (sameName(buf, start, length, entry.name)) return entry.value;

@@ -37,6 +37,24 @@ describe("LagTracker", () => {
     expect(lag.snapshot().opsPerSecond).toBe(0);
   });
 
+  it("follows a rate change across thousands of applies (running sum, compacted window)", () => {
+    let now = 0;
+    const lag = new LagTracker({ clock: { now: () => now }, rateWindowMs: 1000 });
+    for (let i = 0; i < 5000; i++) {
+      now += 1;
+      lag.applied(i, 1); // 1000 ops/s
+      if (i % 500 === 499) lag.snapshot(); // read now and then, as the status line does
+    }
+    expect(lag.snapshot().opsPerSecond).toBeCloseTo(1000, -1);
+    for (let i = 0; i < 5000; i++) {
+      now += 1;
+      lag.applied(5000 + i, 3); // 3000 ops/s
+      if (i % 700 === 0) lag.snapshot();
+    }
+    expect(lag.snapshot().opsPerSecond).toBeCloseTo(3000, -1);
+    expect(lag.offsets).toEqual({ received: 0, applied: 9999 });
+  });
+
   it("keeps samples bounded under a steady stream", () => {
     let now = 0;
     const lag = new LagTracker({ clock: { now: () => now }, sampleEveryMs: 10 });

@@ -5,6 +5,7 @@
  */
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { Redis } from "ioredis";
 import type { RedisProc } from "../test/helpers/redis.ts";
 import { startRedis, waitFor } from "../test/helpers/redis.ts";
 import { markerKeys, replicationField, totalKeys } from "./lib/keyspace.ts";
@@ -77,6 +78,22 @@ export async function ferrySnapshot(
   }
 }
 
+/** `REPLICAOF master`, then wait until the link is up and the replica holds `expected` keys. */
+export async function replicateFully(
+  client: Redis,
+  master: { host: string; port: number },
+  expected: number,
+): Promise<void> {
+  await client.replicaof(master.host, master.port);
+  await waitFor(
+    async () =>
+      (await replicationField(client, "master_link_status")) === "up" &&
+      (await totalKeys(client)) === expected,
+    600_000,
+    10,
+  );
+}
+
 /** A native replica: REPLICAOF, then wait for link up and the same number of keys. */
 export async function nativeSnapshot(source: RedisProc, rdbBytes: number): Promise<SnapshotFigures> {
   const replica = await startRedis();
@@ -84,14 +101,7 @@ export async function nativeSnapshot(source: RedisProc, rdbBytes: number): Promi
     const expected = await totalKeys(source.client());
     const client = replica.client();
     const started = performance.now();
-    await client.replicaof("127.0.0.1", source.port);
-    await waitFor(
-      async () =>
-        (await replicationField(client, "master_link_status")) === "up" &&
-        (await totalKeys(client)) === expected,
-      600_000,
-      10,
-    );
+    await replicateFully(client, source, expected);
     const seconds = (performance.now() - started) / 1000;
     await client.replicaof("NO", "ONE");
     return {

@@ -4,9 +4,9 @@
  * resync, minus the cluster bus. A non-cluster replica loads a cluster master's RDB and stream as
  * is: replication does not care about cluster mode, only the slot routing of clients does.
  */
-import { startRedis, waitFor } from "../../test/helpers/redis.ts";
+import { startRedis } from "../../test/helpers/redis.ts";
+import { replicateFully } from "../snapshot.ts";
 import type { ClusterMaster } from "./clusterData.ts";
-import { replicationField, totalKeys } from "./keyspace.ts";
 
 export interface NativeClusterFigures {
   /** Wall time from the first REPLICAOF until the last replica is up with its master's keys. */
@@ -27,16 +27,7 @@ export async function nativeClusterSnapshot(
     const started = performance.now();
     const perReplicaSeconds = await Promise.all(
       clients.map(async (client, i) => {
-        const master = masters[i]!.proc;
-        const expected = expectedPerMaster[i]!;
-        await client.replicaof(master.host, master.port);
-        await waitFor(
-          async () =>
-            (await replicationField(client, "master_link_status")) === "up" &&
-            (await totalKeys(client)) === expected,
-          600_000,
-          10,
-        );
+        await replicateFully(client, masters[i]!.proc, expectedPerMaster[i]!);
         return (performance.now() - started) / 1000;
       }),
     );

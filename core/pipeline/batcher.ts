@@ -16,6 +16,7 @@ import { FatalError } from "../errors.ts";
 import type { Batch, Command } from "../model.ts";
 import type { BatchQueue, Clock } from "../ports.ts";
 import { systemClock } from "../ports.ts";
+import { encodedLength } from "../resp/encoder.ts";
 import type { RawCommand } from "../resp/raw.ts";
 import { StreamCommand } from "../resp/streamCommand.ts";
 
@@ -38,22 +39,13 @@ export interface BatcherOptions {
 
 /** RESP size of a command as the target will receive it: `*n\r\n` then `$len\r\n<arg>\r\n` per arg. */
 export function commandBytes(argv: readonly Buffer[]): number {
-  let bytes = 3 + digits(argv.length);
-  for (const arg of argv) bytes += 5 + digits(arg.length) + arg.length;
-  return bytes;
+  return encodedLength(argv);
 }
 
 /** commandBytes of `command`, read off its source frame when it still has one (no argv built). */
 export function encodedSize(command: Command): number {
   if (command instanceof StreamCommand && command.untouched) return command.frameBytes;
   return (command as RawCommand).raw?.length ?? commandBytes(command.argv);
-}
-
-/** Decimal digits of a length, without building its string (called for every argument). */
-function digits(n: number): number {
-  let count = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
-  return count;
 }
 
 interface OpenBatch {

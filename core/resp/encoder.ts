@@ -6,8 +6,8 @@
 
 export type CommandArg = Buffer | string | number;
 
-/** Decimal digits of a non-negative integer (header lengths). */
-function digits(n: number): number {
+/** Decimal digits of a non-negative integer (header lengths), without building its string. */
+export function decimalDigits(n: number): number {
   let count = 1;
   for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
   return count;
@@ -27,10 +27,10 @@ function argLength(arg: CommandArg): number {
 
 /** Bytes one command occupies once encoded. */
 export function encodedLength(args: readonly CommandArg[]): number {
-  let total = 1 + digits(args.length) + 2;
+  let total = 1 + decimalDigits(args.length) + 2;
   for (const arg of args) {
     const len = argLength(arg);
-    total += 1 + digits(len) + 2 + len + 2;
+    total += 1 + decimalDigits(len) + 2 + len + 2;
   }
   return total;
 }

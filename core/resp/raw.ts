@@ -9,16 +9,10 @@
  * Never serialized (core/wire encodes argv).
  */
 import type { Command } from "../model.ts";
+import { encodedLength } from "./encoder.ts";
 import { StreamCommand } from "./streamCommand.ts";
 
 export type RawCommand = Command & { raw?: Buffer };
-
-/** Decimal digits of a length. */
-function digits(n: number): number {
-  let count = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
-  return count;
-}
 
 /** `command`'s bytes as received when they still encode its argv, else undefined. */
 export function rawEncoding(command: Command): Buffer | undefined {
@@ -26,10 +20,7 @@ export function rawEncoding(command: Command): Buffer | undefined {
   if (raw === undefined) return undefined;
   // Nobody asked for its argv, so nobody can have rewritten it: the frame is the command.
   if (command instanceof StreamCommand && command.untouched) return raw;
-  const { argv } = command;
-  let bytes = 3 + digits(argv.length);
-  for (const arg of argv) bytes += 5 + digits(arg.length) + arg.length;
-  return bytes === raw.length ? raw : undefined;
+  return encodedLength(command.argv) === raw.length ? raw : undefined;
 }
 
 /** Forget `raw` on a command whose argv was rewritten. */

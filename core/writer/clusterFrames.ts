@@ -8,6 +8,7 @@
  * profile. Here the constant prefix is copied once per part, lengths are written digit by digit
  * and the commands' Buffers are copied as they are. Same bytes as the generic encoder (tested).
  */
+import { decimalDigits } from "../resp/encoder.ts";
 import { APPLY_SHA } from "./clusterScript.ts";
 
 export interface ApplyFrame {
@@ -33,14 +34,8 @@ export function encodeApplyFrames(frames: readonly ApplyFrame[]): Buffer {
   return out;
 }
 
-function digits(n: number): number {
-  let count = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) count++;
-  return count;
-}
-
 /** `$<len>\r\n…\r\n` around `len` bytes. */
-const bulk = (len: number): number => 1 + digits(len) + 2 + len + 2;
+const bulk = (len: number): number => 1 + decimalDigits(len) + 2 + len + 2;
 
 function argCount(frame: ApplyFrame): number {
   let count = 2 + 1 + 1 + frame.keys.length + 2;
@@ -50,19 +45,19 @@ function argCount(frame: ApplyFrame): number {
 
 function frameLength(frame: ApplyFrame): number {
   const numkeys = 1 + frame.keys.length;
-  let size = 1 + digits(argCount(frame)) + 2 + PREFIX.length;
-  size += bulk(digits(numkeys)) + bulk(Buffer.byteLength(frame.markerKey, "utf8"));
+  let size = 1 + decimalDigits(argCount(frame)) + 2 + PREFIX.length;
+  size += bulk(decimalDigits(numkeys)) + bulk(Buffer.byteLength(frame.markerKey, "utf8"));
   for (const key of frame.keys) size += bulk(key.length);
   size += bulk(frame.expected.length) + bulk(frame.next.length);
   for (const { argv } of frame.commands) {
-    size += bulk(digits(argv.length));
+    size += bulk(decimalDigits(argv.length));
     for (const arg of argv) size += bulk(arg.length);
   }
   return size;
 }
 
 function writeUint(out: Buffer, at: number, n: number): number {
-  const end = at + digits(n);
+  const end = at + decimalDigits(n);
   let rest = n;
   for (let p = end - 1; p >= at; p--) {
     out[p] = 0x30 + (rest % 10);
@@ -92,7 +87,7 @@ function writeBulk(out: Buffer, at: number, arg: Buffer): number {
 }
 
 function writeBulkUint(out: Buffer, at: number, n: number): number {
-  return crlf(out, writeUint(out, writeLine(out, at, 0x24, digits(n)), n));
+  return crlf(out, writeUint(out, writeLine(out, at, 0x24, decimalDigits(n)), n));
 }
 
 function writeBulkText(out: Buffer, at: number, text: string, encoding: "latin1" | "utf8"): number {

@@ -9,7 +9,6 @@ import { FatalError } from "../errors.ts";
 import type { Command } from "../model.ts";
 import type { ScannedCommand } from "../resp/decoder.ts";
 import { CommandNames } from "../resp/names.ts";
-import type { RawCommand } from "../resp/raw.ts";
 import { StreamCommand, splitCommandFrame } from "../resp/streamCommand.ts";
 import type { RespFrame } from "../resp/types.ts";
 
@@ -69,7 +68,7 @@ export class CommandStream {
       );
     }
     const commands: Command[] = [];
-    const getAck = this.feedArgv(argv as Buffer[], frame.bytes, undefined, commands);
+    const getAck = this.feedArgv(argv as Buffer[], frame.bytes, commands);
     return { commands, getAck };
   }
 
@@ -81,8 +80,7 @@ export class CommandStream {
   feedScanned(scan: ScannedCommand, out: Command[]): boolean {
     const { buf, start, end } = scan;
     if (CONTROL.getRange(buf, scan.nameStart, scan.nameEnd) !== undefined) {
-      const raw = buf.subarray(start, end);
-      return this.feedArgv(splitCommandFrame(raw), end - start, raw, out);
+      return this.feedArgv(splitCommandFrame(buf.subarray(start, end)), end - start, out);
     }
     this.offset += end - start;
     const command = new StreamCommand(buf, start, end, scan.nameStart, scan.nameEnd, this.db, this.offset);
@@ -97,11 +95,11 @@ export class CommandStream {
   }
 
   /**
-   * The hot path of feed(): one command frame given as its argv, `bytes` long on the wire, `raw` its
-   * exact bytes when known. Released commands are appended to `out` (no result object per frame);
-   * returns true for REPLCONF GETACK.
+   * One command frame given as its argv, `bytes` long on the wire: the frames feed() decoded, and
+   * the control frames feedScanned() met. Released commands are appended to `out`; returns true for
+   * REPLCONF GETACK.
    */
-  feedArgv(args: Buffer[], bytes: number, raw: Buffer | undefined, out: Command[]): boolean {
+  private feedArgv(args: Buffer[], bytes: number, out: Command[]): boolean {
     const at = this.offset;
     this.offset += bytes;
     let getAck = false;
@@ -138,10 +136,7 @@ export class CommandStream {
         this.txn = null;
         break;
       default: {
-        const command: RawCommand =
-          raw === undefined
-            ? { argv: args, db: this.db, offset: this.offset }
-            : { argv: args, db: this.db, offset: this.offset, raw };
+        const command: Command = { argv: args, db: this.db, offset: this.offset };
         if (this.txn) this.txn.push(command);
         else out.push(command);
       }

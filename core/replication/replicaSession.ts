@@ -415,12 +415,12 @@ export class ReplicaSession {
         const beforeOffset = stream.safeOffset;
         const beforeDb = stream.safeDb;
         let getAck: boolean;
-        const frame = decoder.scanCommand() ? null : decoder.nextCommand();
+        // Nearly every frame is a command whole in the buffer (scanCommand); the rest — split
+        // across reads, or not a plain command array — goes through the generic parser.
+        const frame = decoder.scanCommand() ? null : decoder.next();
         if (frame === NEED_MORE) break;
         if (frame === null) {
           getAck = stream.feedScanned(decoder.scanned, batch);
-        } else if (Array.isArray(frame)) {
-          getAck = stream.feedArgv(frame, decoder.lastFrameBytes, decoder.lastFrameRaw ?? undefined, batch);
         } else {
           const result = stream.feed(frame);
           getAck = result.getAck;

@@ -15,7 +15,6 @@
  */
 import { constants } from "node:buffer";
 import { RespProtocolError, showBytes } from "./errors.ts";
-import { splitCommandFrame } from "./streamCommand.ts";
 import {
   NEED_MORE,
   type NeedMore,
@@ -185,23 +184,9 @@ export class RespDecoder {
   }
 
   /**
-   * Replication hot path: the next frame as a command argv when it is an array of bulk strings held
-   * whole in the current buffer (nearly every frame of a master's stream); `lastFrameBytes` and
-   * `lastFrameRaw` then describe it. Anything else (a frame split across reads, another type, a
-   * length over the limits) goes through next() and comes back as a RespFrame, `lastFrameRaw` null.
-   * Saves the generic path's per-frame aggregate, frame object and per-element type dispatch.
-   */
-  nextCommand(): Buffer[] | RespFrame | NeedMore {
-    const argv = this.inFrame ? null : this.parseCommand();
-    if (argv !== null) return argv;
-    this.lastFrameRaw = null;
-    return this.next();
-  }
-
-  /**
    * The leanest hot path: when the next frame is an array of bulk strings held whole in the
    * current buffer, consumes it and describes it in `scanned` (positions in `scanned.buf`) without
-   * building anything; false (nothing consumed) otherwise — then call nextCommand().
+   * building anything; false (nothing consumed) otherwise — then call next().
    */
   scanCommand(): boolean {
     if (this.inFrame) return false;
@@ -293,21 +278,6 @@ export class RespDecoder {
 
   /** What the last successful scanCommand() found (overwritten by the next one). */
   readonly scanned: ScannedCommand = { buf: EMPTY, start: 0, end: 0, nameStart: 0, nameEnd: 0 };
-
-  /** Wire size of the frame nextCommand() returned as an argv. */
-  lastFrameBytes = 0;
-  /** Its exact bytes (a view of the received chunk), or null when it came from next(). */
-  lastFrameRaw: Buffer | null = null;
-
-  /** scanCommand() plus the argv as views of the frame; null (nothing consumed) otherwise. */
-  private parseCommand(): Buffer[] | null {
-    if (!this.scanCommand()) return null;
-    const { buf, start, end } = this.scanned;
-    const raw = buf.subarray(start, end);
-    this.lastFrameBytes = end - start;
-    this.lastFrameRaw = raw;
-    return splitCommandFrame(raw);
-  }
 
   // ---- raw mode: the RDB payload travels inside the same socket --------------------------------
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RespDecoder } from "../../core/resp/decoder.ts";
 import { encodeCommand } from "../../core/resp/encoder.ts";
-import { NEED_MORE, type RespFrame } from "../../core/resp/types.ts";
+import { splitCommandFrame } from "../../core/resp/streamCommand.ts";
+import { NEED_MORE } from "../../core/resp/types.ts";
 
 const commands = [
   ["SET", "key", "value"],
@@ -9,7 +10,7 @@ const commands = [
   ["LPUSH", "list", "", "a\r\nb"],
   ["INCR", "x".repeat(300)],
 ];
-// A master stream: commands, a keepalive-free PING, and a frame the fast path leaves to next().
+// A master stream: commands, a keepalive-free PING, and a frame the scan leaves to next().
 const stream = Buffer.concat([
   ...commands.map((c) => encodeCommand(c)),
   Buffer.from("*1\r\n$4\r\nPING\r\n"),
@@ -27,24 +28,28 @@ function decode(chunks: Buffer[]): Seen[] {
   const seen: Seen[] = [];
   for (const chunk of chunks) {
     decoder.push(chunk);
-    for (let f = decoder.nextCommand(); f !== NEED_MORE; f = decoder.nextCommand()) {
-      if (Array.isArray(f)) {
+    // The loop of ReplicaSession.receiveStream: the scan first, the generic parser behind it.
+    for (;;) {
+      if (decoder.scanCommand()) {
+        const { buf, start, end } = decoder.scanned;
+        const raw = buf.subarray(start, end);
         seen.push({
-          argv: f.map(String),
-          bytes: decoder.lastFrameBytes,
-          raw: decoder.lastFrameRaw?.toString("latin1") ?? null,
+          argv: splitCommandFrame(raw).map(String),
+          bytes: end - start,
+          raw: raw.toString("latin1"),
         });
-      } else {
-        const frame = f as RespFrame;
-        seen.push({ argv: (frame.value as Array<Buffer | null>).map(String), bytes: frame.bytes, raw: null });
+        continue;
       }
+      const frame = decoder.next();
+      if (frame === NEED_MORE) break;
+      seen.push({ argv: (frame.value as Array<Buffer | null>).map(String), bytes: frame.bytes, raw: null });
     }
   }
   expect(decoder.buffered).toBe(0);
   return seen;
 }
 
-describe("RespDecoder.nextCommand", () => {
+describe("RespDecoder.scanCommand, with next() behind it", () => {
   it("returns argv, wire size and the exact frame bytes, the same at every split point", () => {
     const whole = decode([stream]);
     expect(whole.map((s) => s.argv)).toEqual([...commands, ["PING"], ["DEL", "null"]]);
@@ -67,7 +72,10 @@ describe("RespDecoder.nextCommand", () => {
 
   it("leaves malformed input to next(), which reports it", () => {
     const decoder = new RespDecoder();
-    decoder.push(Buffer.from("*2\r\n$3\r\nSET\r\n$1\r\nkX\n"));
-    expect(() => decoder.nextCommand()).toThrow(/CRLF/);
+    const input = Buffer.from("*2\r\n$3\r\nSET\r\n$1\r\nkX\n");
+    decoder.push(input);
+    expect(decoder.scanCommand()).toBe(false);
+    expect(decoder.buffered).toBe(input.length); // nothing consumed
+    expect(() => decoder.next()).toThrow(/CRLF/);
   });
 });

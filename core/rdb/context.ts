@@ -14,10 +14,8 @@ export interface ParseContext {
   dumping: boolean;
   /** The value about to be read is known to cross bigKeyThreshold (dumps mode found out). */
   knownBig: boolean;
-  /** RdbParserOptions.bigByDecodedSize as given (undefined: decided at the header from dumping). */
-  readonly bigByDecodedSizeOption: boolean | undefined;
-  /** In effect for this RDB. */
-  bigByDecodedSize: boolean;
+  /** RdbParserOptions.bigByDecodedSize; undefined: on unless the RDB is read in dumps mode. */
+  readonly bigByDecodedSize: boolean | undefined;
   readonly emit: (e: RdbEvent) => void;
   /** Bytes of values emitted since the parser last resumed, and the budget per resume. */
   emitted: number;
@@ -85,7 +83,8 @@ export class ValueCollector<T extends RdbChunk["type"]> {
     return (
       this.knownBig ||
       ctx.inp.offset - this.valueStart > ctx.bigKeyThreshold ||
-      ((this.type === "stream" || ctx.bigByDecodedSize) && this.decodedBytes > ctx.bigKeyThreshold)
+      ((this.type === "stream" || (ctx.bigByDecodedSize ?? !ctx.dumping)) &&
+        this.decodedBytes > ctx.bigKeyThreshold)
     );
   }
 

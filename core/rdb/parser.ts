@@ -52,8 +52,7 @@ export class RdbParser {
       dumps: options.dumps ?? (() => false),
       dumping: false,
       knownBig: false,
-      bigByDecodedSizeOption: options.bigByDecodedSize,
-      bigByDecodedSize: options.bigByDecodedSize ?? true,
+      bigByDecodedSize: options.bigByDecodedSize,
       emitted: 0,
       outputBudget: options.outputBudget ?? Number.POSITIVE_INFINITY,
       paused: false,
@@ -188,7 +187,6 @@ function* readHeader(ctx: ParseContext): Need<void> {
   ctx.version = version;
   ctx.types = typeTableFor(magic, version);
   ctx.dumping = ctx.dumps(magic, version);
-  ctx.bigByDecodedSize = ctx.bigByDecodedSizeOption ?? !ctx.dumping;
   ctx.emit({ kind: "header", magic, version });
 }
 

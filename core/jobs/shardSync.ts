@@ -11,7 +11,6 @@
  * its resume point is "none", so PSYNC ? -1 brings a new RDB.
  */
 
-import { COMMAND_OVERHEAD_BYTES } from "../adapters/memory/batchQueue.ts";
 import type { CommandTable } from "../commands/table.ts";
 import { connectRedis } from "../connect/client.ts";
 import { FatalError, FerryError, isRetryable } from "../errors.ts";
@@ -107,17 +106,16 @@ export class ShardSync implements ReplicaSink {
     this.endpoint = deps.endpoint;
     const { config } = deps;
     // A batch never weighs more than a quarter of the queue's bound (bytes + per-command heap
-    // cost), so a small --queue-size still holds several batches and is never overshot.
+    // cost, core/pipeline/weight.ts), so a small --queue-size still holds several batches and is
+    // never overshot.
     const quarter = Math.max(1, Math.floor(config.queueBytes / 4));
     this.batcher = new Batcher({
       job: deps.job,
       shard: deps.shard,
       queue: deps.queue,
-      maxCommands: Math.max(
-        1,
-        Math.min(config.batch.maxCommands, Math.floor(quarter / COMMAND_OVERHEAD_BYTES)),
-      ),
+      maxCommands: config.batch.maxCommands,
       maxBytes: Math.min(config.batch.maxBytes, quarter),
+      maxWeight: quarter,
       maxAgeMs: config.batch.maxDelayMs,
     });
   }

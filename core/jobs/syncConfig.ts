@@ -55,9 +55,13 @@ export const SYNC_DEFAULTS = {
   mode: "full+incremental",
   psyncCommand: "PSYNC",
   bigKeyThreshold: DEFAULT_BIG_KEY_THRESHOLD, // 16 MiB: part of the peak memory (core/rdb/parser.ts)
-  // 8 MiB of encoded commands: a queued small command costs ~10× its bytes in JS objects, and a
-  // short queue keeps lag low (bench: 64 MiB → 93k ops/s, p99 lag unbounded; 8 MiB → 182k, p99 16 ms).
-  queueBytes: 8 * 1024 * 1024,
+  // 2 MiB of weighted commands (bytes + per-command heap, core/pipeline/weight.ts). A short queue
+  // keeps lag low (bench: 64 MiB → 93k ops/s, p99 lag unbounded; 8 MiB → 182k, p99 16 ms), and
+  // queued snapshot commands live long enough to be promoted to V8's old space, where their
+  // buffers wait for a full GC: 8 → 2 MiB took the big-key run's peak RSS from 227–247 to
+  // 168–202 MiB (median of 5: 244 → 177), snapshot peak 215–232 → 161–173 MiB, at the same
+  // snapshot speed and stream CPU (bench/memory-repeat.ts, bench/stream-cpu.ts).
+  queueBytes: 2 * 1024 * 1024,
   // 3000 commands: at a million ops/s the per-transaction work (WATCH, guard, MULTI/EXEC, replies)
   // of 1000-command batches cost ferry and the target ~8 % (bench: ladder max 1.47M → 1.56M ops/s);
   // at low rates batches are sealed by age anyway. Snapshot batches are capped by maxBytes first.

@@ -19,6 +19,7 @@ import { systemClock } from "../ports.ts";
 import { encodedLength } from "../resp/encoder.ts";
 import type { RawCommand } from "../resp/raw.ts";
 import { StreamCommand } from "../resp/streamCommand.ts";
+import { commandOverhead } from "./weight.ts";
 
 export interface BatcherOptions {
   job: string;
@@ -28,6 +29,11 @@ export interface BatcherOptions {
   maxCommands?: number;
   /** Seal at this many encoded bytes (default 1 MiB). */
   maxBytes?: number;
+  /**
+   * Seal at this weight (encoded bytes + per-command overhead, core/pipeline/weight.ts), so a batch
+   * stays a small part of a queue bounded by weight. Default: no bound beyond maxBytes/maxCommands.
+   */
+  maxWeight?: number;
   /** Seal this long after the batch's first command (default 5 ms). */
   maxAgeMs?: number;
   /** At most one command-less (offset only) batch per this interval (default 100 ms). */
@@ -51,6 +57,7 @@ export function encodedSize(command: Command): number {
 interface OpenBatch {
   commands: Command[];
   bytes: number;
+  weight: number;
   first: number;
   last: number;
   endDb: number | undefined;
@@ -64,6 +71,7 @@ type Mode =
 export class Batcher {
   private readonly maxCommands: number;
   private readonly maxBytes: number;
+  private readonly maxWeight: number;
   private readonly maxAgeMs: number;
   private readonly offsetOnlyIntervalMs: number;
   private readonly maxPendingSends: number;
@@ -83,6 +91,7 @@ export class Batcher {
   constructor(private readonly opts: BatcherOptions) {
     this.maxCommands = opts.maxCommands ?? 1000;
     this.maxBytes = opts.maxBytes ?? 1024 * 1024;
+    this.maxWeight = opts.maxWeight ?? Number.POSITIVE_INFINITY;
     this.maxAgeMs = opts.maxAgeMs ?? 5;
     this.offsetOnlyIntervalMs = opts.offsetOnlyIntervalMs ?? 100;
     this.maxPendingSends = opts.maxPendingSends ?? 1;
@@ -129,7 +138,7 @@ export class Batcher {
       this.open.endDb = db;
     } else if (endOffset > this.sealedOffset) {
       // Only the offset moved (PING, SELECT, GETACK): an empty batch, rate-limited.
-      this.open = { commands: [], bytes: 0, first: endOffset, last: endOffset, endDb: db };
+      this.open = { commands: [], bytes: 0, weight: 0, first: endOffset, last: endOffset, endDb: db };
       const due = Math.max(
         this.maxAgeMs,
         this.lastOffsetOnlyAt + this.offsetOnlyIntervalMs - this.clock.now(),
@@ -161,28 +170,49 @@ export class Batcher {
       if (txn !== undefined) while (j < commands.length && commands[j]!.txn === txn) j++;
       // Hot path (every snapshot and stream command): no per-command array or closure.
       let unitBytes = 0;
-      for (let k = i; k < j; k++) unitBytes += encodedSize(commands[k]!);
+      let unitWeight = 0;
+      for (let k = i; k < j; k++) {
+        const command = commands[k]!;
+        const bytes = encodedSize(command);
+        unitBytes += bytes;
+        unitWeight += bytes + commandOverhead(command);
+      }
       const unitLength = j - i;
       const open = this.open;
       if (
         open &&
         open.commands.length > 0 &&
-        (open.commands.length + unitLength > this.maxCommands || open.bytes + unitBytes > this.maxBytes)
+        (open.commands.length + unitLength > this.maxCommands ||
+          open.bytes + unitBytes > this.maxBytes ||
+          open.weight + unitWeight > this.maxWeight)
       ) {
         this.seal();
       }
       const last = commands[j - 1]!;
       if (!this.open || this.open.commands.length === 0) {
         // An open offset-only batch is folded into this one: its offset is below the command's.
-        this.open = { commands: [], bytes: 0, first: position(commands[i]!), last: 0, endDb: undefined };
+        this.open = {
+          commands: [],
+          bytes: 0,
+          weight: 0,
+          first: position(commands[i]!),
+          last: 0,
+          endDb: undefined,
+        };
         this.arm(this.maxAgeMs);
       }
       const batch = this.open;
       for (let k = i; k < j; k++) batch.commands.push(commands[k]!);
       batch.bytes += unitBytes;
+      batch.weight += unitWeight;
       batch.last = Math.max(batch.last, position(last));
       batch.endDb = last.db;
-      if (batch.commands.length >= this.maxCommands || batch.bytes >= this.maxBytes) this.seal();
+      if (
+        batch.commands.length >= this.maxCommands ||
+        batch.bytes >= this.maxBytes ||
+        batch.weight >= this.maxWeight
+      )
+        this.seal();
       i = j;
     }
   }

@@ -13,6 +13,15 @@ import { RdbFormatError } from "./errors.ts";
 export type Need<T> = Generator<void, T, void>;
 
 export class ByteInput {
+  /**
+   * @param reserveBytes capacity to jump to, in one step, once a held value passes 1 MiB: the most
+   *   a raw capture can hold (the big-key threshold plus one element). Growing there by doubling
+   *   and then by quarters left a trail of touched, dead buffers (~74 MiB of them for one 16 MiB
+   *   capture) that V8 frees only at its next full GC, so they all counted in the peak RSS; a jump
+   *   leaves at most one, and the part of it never written is never resident.
+   */
+  constructor(private readonly reserveBytes = 0) {}
+
   buf: Buffer = Buffer.allocUnsafe(0);
   pos = 0;
   end = 0;
@@ -51,11 +60,8 @@ export class ByteInput {
     const kept = this.end - keepIdx;
     const needed = kept + incoming;
     if (needed > this.buf.length || this.buf.length > Math.max(needed * 4, 1 << 20)) {
-      // Grow geometrically, but also shrink after a big value so memory follows the live bytes.
-      // Past 8 MiB grow by a quarter: a value held up to the big-key threshold (16 MiB by default,
-      // any size a user sets) would otherwise sit in a buffer twice its size (plus the old one while
-      // copying).
-      const next = Buffer.allocUnsafe(growTo(needed));
+      // Grow (see growTo), but also shrink after a big value so memory follows the live bytes.
+      const next = Buffer.allocUnsafe(growTo(needed, this.reserveBytes));
       this.buf.copy(next, 0, keepIdx, this.end);
       this.buf = next;
     } else {
@@ -210,8 +216,15 @@ export class ByteInput {
   }
 }
 
-/** Capacity for `needed` bytes: doubling while small, +25 % (and at least 1 MiB more) when large. */
-function growTo(needed: number): number {
-  if (needed <= 8 * 1024 * 1024) return Math.max(needed * 2, 64 * 1024);
-  return needed + Math.max(needed >> 2, 1024 * 1024);
+const SMALL_CAPACITY = 1024 * 1024;
+
+/**
+ * Capacity for `needed` bytes: doubling up to 1 MiB; then `reserve` in one step when it is enough;
+ * past that +25 % (at least 1 MiB more), so a value bigger than any reserve (a user's threshold, one
+ * huge element) does not sit in a buffer twice its size, plus the old one while copying.
+ */
+function growTo(needed: number, reserve: number): number {
+  if (needed <= SMALL_CAPACITY) return Math.max(needed * 2, 64 * 1024);
+  if (needed <= reserve) return reserve;
+  return needed + Math.max(needed >> 2, SMALL_CAPACITY);
 }

@@ -28,9 +28,11 @@ class HandlerError {
 }
 
 const MODULE_WHEN_OPCODE_UINT = 2;
+const INPUT_RESERVE_SLACK = 1024 * 1024;
+const MAX_INPUT_RESERVE = 64 * 1024 * 1024;
 
 export class RdbParser {
-  private readonly inp = new ByteInput();
+  private readonly inp: ByteInput;
   private readonly ctx: ParseContext;
   private readonly gen: Generator<void, void, void>;
   private done = false;
@@ -43,6 +45,10 @@ export class RdbParser {
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!(bigKeyThreshold >= 0) || !(chunkBytes >= 1))
       throw new RangeError("bigKeyThreshold must be ≥ 0 and chunkBytes ≥ 1");
+    // A capture holds up to the threshold plus the element that crossed it (elements
+    // beyond the slack grow the buffer further); a user's threshold of
+    // gigabytes reserves no more than MAX_INPUT_RESERVE up front.
+    this.inp = new ByteInput(Math.min(bigKeyThreshold + INPUT_RESERVE_SLACK, MAX_INPUT_RESERVE));
     this.ctx = {
       inp: this.inp,
       bigKeyThreshold,

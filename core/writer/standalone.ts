@@ -21,6 +21,7 @@ import type { RedisEndpoint } from "../replication/types.ts";
 import { TargetEmptiness } from "./emptiness.ts";
 import { DEFAULT_MARKER_PREFIX, decodeMarker, encodeMarker, markerKey } from "./marker.ts";
 import { analyze, type Outcome, type Settled } from "./replies.ts";
+import { SlabPool } from "./slabPool.ts";
 import { snapshotEndBatch } from "./snapshotEnd.ts";
 import { classifyTargetError } from "./targetErrors.ts";
 import { type BatchPlan, type ExecLimits, planBatch, type WireTx, wireTransaction } from "./transaction.ts";
@@ -97,6 +98,8 @@ export async function createStandaloneWriter(opts: StandaloneWriterOptions): Pro
   return new StandaloneWriter(redis, opts, tx);
 }
 
+const PAYLOAD_SLAB_BYTES = 2 * 1024 * 1024;
+
 export class StandaloneWriter implements TargetWriter {
   readonly markerPrefix: string;
   readonly markerDb: number;
@@ -113,6 +116,12 @@ export class StandaloneWriter implements TargetWriter {
   private draining = false;
   private pumping = false;
   private settleTail: Promise<void> = Promise.resolve();
+  /**
+   * Transaction payloads: 2 MiB slabs (batches are sealed near 1 MiB), as many kept as can be in
+   * flight. A slab goes back once the socket has taken its bytes.
+   */
+  private readonly slabs: SlabPool;
+  private readonly takeSlab = (size: number): Buffer => this.slabs.take(size);
   /** Counters for metrics and tests: EXECs committed, EXECs aborted by the guard/WATCH, marker reads. */
   readonly stats = { transactions: 0, aborts: 0, markerReads: 0 };
 
@@ -125,6 +134,7 @@ export class StandaloneWriter implements TargetWriter {
     this.markerPrefix = opts.markerPrefix ?? DEFAULT_MARKER_PREFIX;
     this.markerDb = opts.markerDb ?? 0;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
+    this.slabs = new SlabPool(PAYLOAD_SLAB_BYTES, this.maxInFlight + 1);
     this.maxAborts = opts.maxAborts ?? 20;
     this.limits = {
       maxCommands: opts.maxCommandsPerExec ?? 5000,
@@ -269,9 +279,10 @@ export class StandaloneWriter implements TargetWriter {
     job.wires = wires;
     job.replies = replies;
     for (const tx of plan.transactions) {
-      const wire = wireTransaction(tx, marker, keyBuf, this.markerDb);
+      const wire = wireTransaction(tx, marker, keyBuf, this.markerDb, this.takeSlab);
       wires.push(wire);
-      replies.push(this.tx.sendEncoded(wire.payload, wire.frames.length));
+      const payload = wire.payload;
+      replies.push(this.tx.sendEncoded(payload, wire.frames.length, () => this.slabs.give(payload)));
       marker = tx.marker;
     }
     this.expected.set(job.key, plan.final);

@@ -168,7 +168,8 @@ export interface WireTx {
   frames: Array<Buffer[] | null>;
   /**
    * The whole transaction encoded for one socket write: source commands that arrived with their
-   * RESP bytes (core/resp/raw.ts) are copied verbatim, the rest encoded from argv.
+   * RESP bytes (core/resp/raw.ts) are copied verbatim, the rest encoded from argv. Valid only until
+   * the socket has taken it: the standalone writer lends it from a slab pool and reuses it then.
    */
   payload: Buffer;
   /** Index in `frames` of MULTI and EXEC. */
@@ -185,11 +186,16 @@ export function argvAt(wire: WireTx, i: number): Buffer[] {
 
 const b = (s: string | number): Buffer => Buffer.from(String(s));
 
+/**
+ * @param alloc where the payload's bytes go: `size` bytes, uninitialised (the standalone writer
+ *   passes its slab pool).
+ */
 export function wireTransaction(
   plan: TxPlan,
   expected: MarkerState | null,
   key: Buffer,
   markerDb: number,
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
 ): WireTx {
   const frames: Array<Buffer[] | null> = [
     [b("SELECT"), b(markerDb)],
@@ -217,13 +223,13 @@ export function wireTransaction(
   queued.push(null);
   frames.push([b("EXEC")]);
   const wire: WireTx = { frames, payload: EMPTY, multiAt, execAt: frames.length - 1, queued };
-  wire.payload = encodeWire(wire);
+  wire.payload = encodeWire(wire, alloc);
   return wire;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function encodeWire(wire: WireTx): Buffer {
+function encodeWire(wire: WireTx, alloc: (size: number) => Buffer): Buffer {
   const { frames, queued, multiAt } = wire;
   // Per frame: a source frame copied as is (StreamCommand, or the `raw` of another command), or
   // argv to encode.
@@ -240,7 +246,7 @@ function encodeWire(wire: WireTx): Buffer {
     raws[i] = raw;
     size += raw ? raw.length : encodedLength(argvAt(wire, i));
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = alloc(size);
   let at = 0;
   for (let i = 0; i < frames.length; i++) {
     const raw = raws[i];

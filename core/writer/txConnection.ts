@@ -107,16 +107,20 @@ export class TxConnection {
     return this.sendEncoded(encodeCommands(commands), commands.length);
   }
 
-  /** send() for commands already encoded: `payload` holds `count` commands back to back. */
-  sendEncoded(payload: Buffer, count: number): Promise<Settled[]> {
+  /**
+   * send() for commands already encoded: `payload` holds `count` commands back to back.
+   * `written` runs once the socket no longer needs `payload` (its bytes are in the kernel, or the
+   * write failed); never, when the payload was not written at all.
+   */
+  sendEncoded(payload: Buffer, count: number, written?: () => void): Promise<Settled[]> {
     return new Promise((resolve) => {
       const entry: Pending = { results: [], expected: count, resolve };
       if (this.socket && !this.opening) {
-        this.write(entry, payload);
+        this.write(entry, payload, written);
         return;
       }
       this.ensureSocket().then(
-        () => this.write(entry, payload),
+        () => this.write(entry, payload, written),
         (err: unknown) => resolve(Array.from({ length: count }, () => ({ ok: false as const, error: err }))),
       );
     });
@@ -128,7 +132,7 @@ export class TxConnection {
     this.drop(new Error("writer closed"));
   }
 
-  private write(entry: Pending, payload: Buffer): void {
+  private write(entry: Pending, payload: Buffer, written?: () => void): void {
     const socket = this.socket;
     if (!socket) {
       entry.resolve(Array.from({ length: entry.expected }, () => ({ ok: false, error: lost() })));
@@ -136,7 +140,7 @@ export class TxConnection {
     }
     if (this.pending.length === 0) this.lastData = Date.now();
     this.pending.push(entry);
-    socket.write(payload);
+    socket.write(payload, written);
   }
 
   private ensureSocket(): Promise<Socket> {

@@ -88,8 +88,8 @@ export function register(program: Command): void {
     )
     .option(
       "--queue-size <size>",
-      "bound of the queue between source and target, in encoded bytes (backpressure beyond)",
-      "8mb",
+      "bound of the queue between source and target: encoded bytes plus per-command heap (backpressure beyond)",
+      "2mb",
     )
     .option(
       "--batch-commands <n>",

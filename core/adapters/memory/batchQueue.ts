@@ -4,9 +4,8 @@
  * heap. Memory is bounded by `maxBytes` (+ one batch: a batch larger than the bound is admitted
  * alone, or it could never pass).
  *
- * A batch is weighed by what it costs in memory, not only by its encoded bytes: every queued
- * command is a Command object, an argv array and Buffer views (~600 bytes of heap measured in a
- * heap snapshot for a 40-byte SET), so 8 MiB of small commands would otherwise hold ~140 MiB.
+ * A batch is weighed by what it costs in memory, not only by its encoded bytes (core/pipeline/
+ * weight.ts): 8 MiB of small argv commands would otherwise hold ~140 MiB of heap.
  *
  * Order per shard: `receive` hands out a shard's batches only when none of that shard is delivered
  * and unacked, and then a consecutive run of them. `nack` puts the batch back at the head of its
@@ -15,6 +14,7 @@
  */
 import { FatalError } from "../../errors.ts";
 import type { Batch } from "../../model.ts";
+import { batchWeight } from "../../pipeline/weight.ts";
 import type { BatchQueue, ReceivedBatch } from "../../ports.ts";
 
 export interface MemoryBatchQueueOptions {
@@ -22,16 +22,10 @@ export interface MemoryBatchQueueOptions {
   maxBytes?: number;
 }
 
-/** Heap cost of one queued command beyond its argument bytes (measured, see the header). */
-export const COMMAND_OVERHEAD_BYTES = 600;
-
-/** What a batch weighs against the bound: its encoded bytes plus the per-command heap cost. */
-export function batchWeight(batch: Batch): number {
-  return batch.bytes + batch.commands.length * COMMAND_OVERHEAD_BYTES;
-}
-
 interface Delivery {
   batch: Batch;
+  /** batchWeight when sent: what its ack gives back (the batch's commands may change meanwhile). */
+  weight: number;
   /** Bumped when the batch is redelivered: a stale handle's ack/nack is then ignored. */
   generation: number;
 }
@@ -83,7 +77,7 @@ export class MemoryBatchQueue implements BatchQueue {
       shard = { pending: [], inflight: [] };
       this.shards.set(key, shard);
     }
-    shard.pending.push({ batch, generation: 0 });
+    shard.pending.push({ batch, weight, generation: 0 });
     this.wakeReceivers();
   }
 
@@ -140,7 +134,7 @@ export class MemoryBatchQueue implements BatchQueue {
       ack: async () => {
         if (!live()) return;
         shard.inflight.splice(shard.inflight.indexOf(delivery), 1);
-        this.usedBytes -= batchWeight(delivery.batch);
+        this.usedBytes -= delivery.weight;
         if (shard.inflight.length === 0 && shard.pending.length === 0) this.shards.delete(key);
         this.admitSenders();
         this.wakeReceivers();

@@ -15,7 +15,7 @@ const STEP_SECONDS = 3;
 const LAG_BOUND_MS = 250;
 const FIRST_RATE = 10_000;
 const RATE_FACTOR = 1.25;
-const MAX_RATE = 2_000_000;
+const MAX_RATE = 4_000_000;
 /** Bisection steps between the last sustained and the first failed rate (×1.25 → ~×1.03). */
 const REFINE_STEPS = 3;
 

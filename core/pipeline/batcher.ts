@@ -19,7 +19,7 @@ import { systemClock } from "../ports.ts";
 import { encodedLength } from "../resp/encoder.ts";
 import type { RawCommand } from "../resp/raw.ts";
 import { StreamCommand } from "../resp/streamCommand.ts";
-import { commandOverhead } from "./weight.ts";
+import { commandOverhead, rememberWeight } from "./weight.ts";
 
 export interface BatcherOptions {
   job: string;
@@ -233,6 +233,7 @@ export class Batcher {
       commands: open.commands,
       bytes: open.bytes,
     };
+    rememberWeight(batch, open.weight);
     if (open.endDb !== undefined) batch.endDb = open.endDb;
     if (mode.kind === "snapshot") batch.snapshotOffset = mode.offset;
     else {

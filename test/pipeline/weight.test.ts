@@ -66,7 +66,12 @@ describe("queue weight", () => {
     const argv = Array.from({ length: 1000 }, (_, i) => argvCommand(i));
     await batcher.stream(argv, 1000, 0);
     await batcher.close();
-    for (const b of [...streamBatches, ...sent]) expect(batchWeight(b)).toBeLessThanOrEqual(maxWeight);
+    for (const b of [...streamBatches, ...sent]) {
+      expect(batchWeight(b)).toBeLessThanOrEqual(maxWeight);
+      // The weight the batcher remembered is the one a walk over the commands gives (a copy is
+      // not remembered, so it is walked).
+      expect(batchWeight({ ...b })).toBe(batchWeight(b));
+    }
     // ~64 KiB / (128 + ~30 B) vs / (600 + ~30 B): several times more stream commands per batch.
     expect(streamBatches[0]!.commands.length).toBeGreaterThan(3 * sent[0]!.commands.length);
     expect(streamBatches.reduce((n, b) => n + b.commands.length, 0)).toBe(1000);

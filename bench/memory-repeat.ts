@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { bundleCli } from "../functions/cli/bundle.ts";
 import { startRedis } from "../test/helpers/redis.ts";
 import { addBigList, fillDataset, SIZES } from "./lib/dataset.ts";
+import { warmUpFerry } from "./lib/proc.ts";
 import { fmt } from "./lib/report.ts";
 import { ferrySnapshot, rdbSize } from "./snapshot.ts";
 
@@ -19,6 +20,7 @@ const runs = Number(process.argv[2] ?? 5);
 const ferryArgs = process.argv.slice(3).filter((arg) => arg !== "--");
 
 await bundleCli({ root: fileURLToPath(new URL("..", import.meta.url)) });
+await warmUpFerry();
 const source = await startRedis();
 try {
   const { keys, bigKeyElements } = SIZES.default;

@@ -15,6 +15,7 @@ import { CLUSTER_SIZES, clusterScenario } from "./cluster.ts";
 import { ferryRig, type IncrementalRig, ladder, lagAt, nativeRig } from "./incremental.ts";
 import { addBigList, fillDataset, SIZES, type SizeName } from "./lib/dataset.ts";
 import { machineInfo } from "./lib/machine.ts";
+import { warmUpFerry } from "./lib/proc.ts";
 import { fmt, type Row, table } from "./lib/report.ts";
 import { ferrySnapshot, nativeSnapshot, rdbSize } from "./snapshot.ts";
 
@@ -53,6 +54,7 @@ if (values.priority !== undefined) setPriority(Number(values.priority));
 // ferry runs as users run it: bin/ferry.mjs, which uses the bundle only while it is newer than the
 // sources (else tsx, ~50 MiB and ~0.8 s more). Rebuild it so a bench after an edit measures the bundle.
 await bundleCli({ root: fileURLToPath(new URL("..", import.meta.url)) });
+await warmUpFerry();
 
 const results: Record<string, unknown> = {
   startedAt: new Date().toISOString(),

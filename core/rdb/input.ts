@@ -53,8 +53,7 @@ export class ByteInput {
 
   private makeRoom(incoming: number): void {
     const keepAbs = this.mark >= 0 ? Math.min(this.mark, this.offset) : this.offset;
-    // Only the bytes about to be dropped: a captured value's own bytes may get their CRC from
-    // checksumSpan (computed once for its DUMP payload) instead of a second pass.
+    // Every byte goes through the running CRC once, on its way out: in long spans (WebAssembly).
     this.checksumTo(keepAbs);
     const keepIdx = keepAbs - this.base;
     const kept = this.end - keepIdx;
@@ -78,21 +77,6 @@ export class ByteInput {
       this.crc.update(this.buf, this.crcAt - this.base, abs - this.base);
       this.crcAt = abs;
     }
-  }
-
-  /**
-   * Moves the running CRC over [from, to) given `spanCrc`, the CRC-64 of those bytes from a zero
-   * state (crc(s, B) = crc(0, B) ^ s advanced over |B| zero bytes). Falls back to reading them when
-   * the CRC is already past `from`.
-   */
-  checksumSpan(from: number, to: number, spanCrc: Crc64): void {
-    this.checksumTo(from);
-    if (this.crcAt !== from) {
-      this.checksumTo(to);
-      return;
-    }
-    this.crc.skipZeros(to - from).xor(spanCrc);
-    this.crcAt = to;
   }
 
   checksum(): bigint {

@@ -1,6 +1,5 @@
 import { DEFAULT_BIG_KEY_THRESHOLD, MAX_KNOWN_VERSION, RDB_OPCODE, typeTableFor } from "./constants.ts";
 import { type ParseContext, pause } from "./context.ts";
-import { Crc64 } from "./crc64.ts";
 import { RdbFormatError } from "./errors.ts";
 import { ByteInput, type Need } from "./input.ts";
 import { moduleNameFromId, skipModuleOpcodes } from "./module.ts";
@@ -313,9 +312,7 @@ function* parseRdb(ctx: ParseContext): Need<void> {
         if (ctx.dumping) {
           const skipped = yield* skipValue(ctx, op, valueStart);
           if (skipped === "dump") {
-            const valueCrc = new Crc64();
-            const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version, valueCrc);
-            inp.checksumSpan(valueStart, inp.offset, valueCrc);
+            const dump = dumpPayloadOf(op, inp.buf, valueStart - inp.base, inp.pos, ctx.version);
             ctx.emitted += dump.length;
             ctx.emit({ kind: "key-dump", meta, valueType: info.valueType, dump });
           } else {

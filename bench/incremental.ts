@@ -5,6 +5,8 @@
  * ferry (source → ferry → target) and a native replica; then the lag distribution is measured at
  * half of ferry's highest sustained rate on both.
  */
+import { execFileSync } from "node:child_process";
+import { cpus } from "node:os";
 import type { Redis } from "ioredis";
 import { type RedisProc, startRedis, waitFor } from "../test/helpers/redis.ts";
 import { LoadGenerator } from "./lib/load.ts";
@@ -154,6 +156,8 @@ export interface IncrementalRig {
   peakRssBytes(): number;
   /** CPU seconds used so far by the replica side (ferry's process, or the native replica's). */
   cpuSeconds(): number;
+  /** Processes of the replica side: ferry and the target, or the native replica. */
+  replicaSidePids(): number[];
   close(): Promise<void>;
 }
 
@@ -177,6 +181,7 @@ export async function ferryRig(
     probe,
     peakRssBytes: () => run.sample().peakRssBytes,
     cpuSeconds: () => run.sample().cpuSeconds,
+    replicaSidePids: () => [run.child.pid!, target.pid()],
     async close() {
       probe.stop();
       gen.close();
@@ -202,10 +207,32 @@ export async function nativeRig(): Promise<IncrementalRig> {
     probe,
     peakRssBytes: () => readProc(replica.pid()).peakRssBytes,
     cpuSeconds: () => readProc(replica.pid()).cpuSeconds,
+    replicaSidePids: () => [replica.pid()],
     async close() {
       probe.stop();
       gen.close();
       await Promise.all([source.stop(), replica.stop()]);
     },
   };
+}
+
+/**
+ * The "split cores" layout: the load generator (this process) and the source on CPU 0, the replica
+ * side (ferry + target, or the native replica) on CPU 1, each side as if on its own host — which is
+ * how a migration runs. The native replica gets a core to itself; ferry shares its core with the
+ * target. Every thread is pinned (`taskset -a`). Returns the undo for this process, which outlives
+ * the rig. Null when the machine cannot do it (one CPU, no taskset).
+ */
+export function splitCores(rig: IncrementalRig): (() => void) | null {
+  const cpuCount = cpus().length;
+  if (cpuCount < 2) return null;
+  const pin = (cpu: string, pid: number) => execFileSync("taskset", ["-a", "-cp", cpu, String(pid)]);
+  try {
+    pin("0", process.pid);
+    pin("0", rig.source.pid());
+    for (const pid of rig.replicaSidePids()) pin("1", pid);
+  } catch {
+    return null;
+  }
+  return () => pin(`0-${cpuCount - 1}`, process.pid);
 }

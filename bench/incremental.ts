@@ -62,10 +62,15 @@ async function caughtUp(gen: LoadGenerator, probe: LagProbe, timeoutMs: number):
   return probe.seenSeq >= want ? performance.now() - started : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * @param firstRate where the climb starts (default 10k ops/s). A second ladder of the same side
+ *   can start near what the first sustained: the low steps only cost time.
+ */
 export async function ladder(
   gen: LoadGenerator,
   probe: LagProbe,
   log: (s: string) => void,
+  firstRate = FIRST_RATE,
 ): Promise<LadderResult> {
   const steps: StepResult[] = [];
 
@@ -103,8 +108,8 @@ export async function ladder(
 
   let best = 0;
   let failed: (StepResult & { loadOk: boolean }) | null = null;
-  for (let i = 0; Math.round(FIRST_RATE * RATE_FACTOR ** i) <= MAX_RATE; i++) {
-    const step = await tryStep(Math.round(FIRST_RATE * RATE_FACTOR ** i));
+  for (let i = 0; Math.round(firstRate * RATE_FACTOR ** i) <= MAX_RATE; i++) {
+    const step = await tryStep(Math.round(firstRate * RATE_FACTOR ** i));
     if (!step.sustained) {
       failed = step;
       break;

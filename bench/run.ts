@@ -188,7 +188,12 @@ if (only.has("cluster")) {
 
 if (only.has("incremental")) {
   type Layout = "shared" | "split";
-  const measure = async (name: string, open: () => Promise<IncrementalRig>, layout: Layout) => {
+  const measure = async (
+    name: string,
+    open: () => Promise<IncrementalRig>,
+    layout: Layout,
+    firstRate?: number,
+  ) => {
     log(
       `incremental: ${name}, ${layout === "split" ? "replica side on its own core" : "all on shared cores"} …`,
     );
@@ -196,7 +201,7 @@ if (only.has("incremental")) {
     const unpin = layout === "split" ? splitCores(rig) : undefined;
     if (unpin === null) log("  (cannot pin processes to cores here: measured on shared cores)");
     try {
-      const steps = await ladder(rig.gen, rig.probe, log);
+      const steps = await ladder(rig.gen, rig.probe, log, firstRate);
       const rate = Math.round(Math.max(steps.maxSustainedRate, 10_000) / 2);
       return { steps, rig, rate };
     } catch (err) {
@@ -219,8 +224,9 @@ if (only.has("incremental")) {
       await rig.close();
     }
   };
-  const ladderOnly = async (name: string, open: () => Promise<IncrementalRig>) => {
-    const { steps, rig } = await measure(name, open, "split");
+  /** The split layout's ladder, started at half of what the same side sustained on shared cores. */
+  const ladderOnly = async (name: string, open: () => Promise<IncrementalRig>, sharedMax: number) => {
+    const { steps, rig } = await measure(name, open, "split", Math.max(10_000, Math.round(sharedMax / 2)));
     await rig.close();
     return steps;
   };
@@ -234,8 +240,8 @@ if (only.has("incremental")) {
   }
   const native = await measureWithLag("native replica", nativeRig, ferry.lag.rate);
   const ratio = ferry.maxSustainedRate / native.maxSustainedRate;
-  const ferrySplit = await ladderOnly("ferry", () => ferryRig(ferryArgs, prof));
-  const nativeSplit = await ladderOnly("native replica", nativeRig);
+  const ferrySplit = await ladderOnly("ferry", () => ferryRig(ferryArgs, prof), ferry.maxSustainedRate);
+  const nativeSplit = await ladderOnly("native replica", nativeRig, native.maxSustainedRate);
   const splitRatio = ferrySplit.maxSustainedRate / nativeSplit.maxSustainedRate;
   results["incremental"] = {
     ferry,

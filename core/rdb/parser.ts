@@ -44,9 +44,8 @@ export class RdbParser {
     const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!(bigKeyThreshold >= 0) || !(chunkBytes >= 1))
       throw new RangeError("bigKeyThreshold must be ≥ 0 and chunkBytes ≥ 1");
-    // A capture holds up to the threshold plus the element that crossed it (elements
-    // beyond the slack grow the buffer further); a user's threshold of
-    // gigabytes reserves no more than MAX_INPUT_RESERVE up front.
+    // A capture holds up to the threshold plus the element that crossed it (an element beyond the
+    // slack grows the buffer further); a threshold of gigabytes reserves at most MAX_INPUT_RESERVE.
     this.inp = new ByteInput(Math.min(bigKeyThreshold + INPUT_RESERVE_SLACK, MAX_INPUT_RESERVE));
     this.ctx = {
       inp: this.inp,

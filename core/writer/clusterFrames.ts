@@ -8,7 +8,7 @@
  * profile. Here the constant prefix is copied once per part, lengths are written digit by digit
  * and the commands' Buffers are copied as they are. Same bytes as the generic encoder (tested).
  */
-import { decimalDigits } from "../resp/encoder.ts";
+import { bulkLength, decimalDigits, writeDecimal, writeHeader } from "../resp/encoder.ts";
 import { APPLY_SHA } from "./clusterScript.ts";
 
 export interface ApplyFrame {
@@ -34,9 +34,6 @@ export function encodeApplyFrames(frames: readonly ApplyFrame[]): Buffer {
   return out;
 }
 
-/** `$<len>\r\n…\r\n` around `len` bytes. */
-const bulk = (len: number): number => 1 + decimalDigits(len) + 2 + len + 2;
-
 function argCount(frame: ApplyFrame): number {
   let count = 2 + 1 + 1 + frame.keys.length + 2;
   for (const { argv } of frame.commands) count += 1 + argv.length;
@@ -46,33 +43,14 @@ function argCount(frame: ApplyFrame): number {
 function frameLength(frame: ApplyFrame): number {
   const numkeys = 1 + frame.keys.length;
   let size = 1 + decimalDigits(argCount(frame)) + 2 + PREFIX.length;
-  size += bulk(decimalDigits(numkeys)) + bulk(Buffer.byteLength(frame.markerKey, "utf8"));
-  for (const key of frame.keys) size += bulk(key.length);
-  size += bulk(frame.expected.length) + bulk(frame.next.length);
+  size += bulkLength(decimalDigits(numkeys)) + bulkLength(Buffer.byteLength(frame.markerKey, "utf8"));
+  for (const key of frame.keys) size += bulkLength(key.length);
+  size += bulkLength(frame.expected.length) + bulkLength(frame.next.length);
   for (const { argv } of frame.commands) {
-    size += bulk(decimalDigits(argv.length));
-    for (const arg of argv) size += bulk(arg.length);
+    size += bulkLength(decimalDigits(argv.length));
+    for (const arg of argv) size += bulkLength(arg.length);
   }
   return size;
-}
-
-function writeUint(out: Buffer, at: number, n: number): number {
-  const end = at + decimalDigits(n);
-  let rest = n;
-  for (let p = end - 1; p >= at; p--) {
-    out[p] = 0x30 + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return end;
-}
-
-/** `<prefix><n>\r\n` */
-function writeLine(out: Buffer, at: number, prefix: number, n: number): number {
-  out[at] = prefix;
-  const end = writeUint(out, at + 1, n);
-  out[end] = 0x0d;
-  out[end + 1] = 0x0a;
-  return end + 2;
 }
 
 function crlf(out: Buffer, at: number): number {
@@ -82,21 +60,21 @@ function crlf(out: Buffer, at: number): number {
 }
 
 function writeBulk(out: Buffer, at: number, arg: Buffer): number {
-  const body = writeLine(out, at, 0x24, arg.length);
+  const body = writeHeader(out, at, 0x24, arg.length);
   return crlf(out, body + arg.copy(out, body));
 }
 
 function writeBulkUint(out: Buffer, at: number, n: number): number {
-  return crlf(out, writeUint(out, writeLine(out, at, 0x24, decimalDigits(n)), n));
+  return crlf(out, writeDecimal(out, writeHeader(out, at, 0x24, decimalDigits(n)), n));
 }
 
 function writeBulkText(out: Buffer, at: number, text: string, encoding: "latin1" | "utf8"): number {
-  const body = writeLine(out, at, 0x24, Buffer.byteLength(text, encoding));
+  const body = writeHeader(out, at, 0x24, Buffer.byteLength(text, encoding));
   return crlf(out, body + out.write(text, body, encoding));
 }
 
 function writeFrame(out: Buffer, at: number, frame: ApplyFrame): number {
-  let pos = writeLine(out, at, 0x2a, argCount(frame));
+  let pos = writeHeader(out, at, 0x2a, argCount(frame));
   pos += PREFIX.copy(out, pos);
   pos = writeBulkUint(out, pos, 1 + frame.keys.length);
   pos = writeBulkText(out, pos, frame.markerKey, "utf8");
